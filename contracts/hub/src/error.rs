@@ -1,0 +1,125 @@
+use cosmwasm_std::{Decimal, OverflowError, StdError, Uint128};
+use cw_ownable::OwnershipError;
+use cw_utils::PaymentError;
+use flowstake::hub::Operation;
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error(transparent)]
+    Std(#[from] StdError),
+
+    #[error(transparent)]
+    Overflow(#[from] OverflowError),
+
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+
+    #[error(transparent)]
+    Ownership(#[from] OwnershipError),
+
+    #[error("sender {sender} is neither the guardian nor the owner")]
+    NotGuardian { sender: String },
+
+    #[error("only the reward collector may call this; sender was {sender}")]
+    NotCollector { sender: String },
+
+    #[error("only the derivative token {token} is accepted; received from {sender}")]
+    ForeignToken { token: String, sender: String },
+
+    #[error("the derivative token is not deployed yet")]
+    TokenNotDeployed {},
+
+    #[error("operation {operation:?} is paused")]
+    Paused { operation: Operation },
+
+    #[error("bond of {amount} is below the minimum {min_bond}")]
+    BondTooSmall { amount: Uint128, min_bond: Uint128 },
+
+    #[error("unbond of {shares} shares is below the minimum {min_unbond}")]
+    UnbondTooSmall { shares: Uint128, min_unbond: Uint128 },
+
+    #[error("bond would mint {shares} shares, fewer than the {min_shares} asked for")]
+    MintBelowMinimum { shares: Uint128, min_shares: Uint128 },
+
+    #[error("bond of {native} would mint zero shares")]
+    MintsZero { native: Uint128 },
+
+    #[error("the hub holds no backing for its {total_shares} shares")]
+    NoBacking { total_shares: Uint128 },
+
+    #[error("no active validator can take a delegation")]
+    NoActiveValidator {},
+
+    #[error("the batch can be submitted from {submit_after}; now is {now}")]
+    EpochNotElapsed { submit_after: u64, now: u64 },
+
+    #[error("the pending batch {id} holds no request")]
+    EmptyBatch { id: u64 },
+
+    #[error("{user} has no request in the pending batch {batch_id}")]
+    NoPendingRequest { user: String, batch_id: u64 },
+
+    #[error("{user} has nothing to withdraw yet")]
+    NothingToWithdraw { user: String },
+
+    #[error("no batch has matured for reconcile")]
+    NothingToReconcile {},
+
+    #[error("unbonded funds short beyond the bound: expected {expected}, arrived {arrived}")]
+    ShortfallTooLarge { expected: Uint128, arrived: Uint128 },
+
+    #[error("validator {address} is not in the set")]
+    UnknownValidator { address: String },
+
+    #[error("validator {address} is already in the set")]
+    ValidatorExists { address: String },
+
+    #[error("validator {address} does not exist on the chain")]
+    ValidatorNotOnChain { address: String },
+
+    #[error("the set already holds the maximum of {max} validators")]
+    TooManyValidators { max: u32 },
+
+    #[error("the initial validator set is empty")]
+    NoValidators {},
+
+    #[error("validator weight must be between 1 and {max}; got {weight}")]
+    InvalidWeight { weight: u64, max: u64 },
+
+    #[error("{delegated} is delegated to {address} but only {can_redelegate} can be redelegated now (an incoming redelegation is maturing)")]
+    RedelegationMaturing {
+        address: String,
+        delegated: Uint128,
+        can_redelegate: Uint128,
+    },
+
+    #[error("fee rate {fee_rate} exceeds the cap {max}")]
+    FeeTooHigh { fee_rate: Decimal, max: Decimal },
+
+    #[error("{field} must not be zero")]
+    ZeroValue { field: String },
+
+    #[error("epoch {epoch_period}s is too short: 7 epochs must exceed the unbonding period {unbonding_period}s by {margin}s")]
+    EpochTooShort {
+        epoch_period: u64,
+        unbonding_period: u64,
+        margin: u64,
+    },
+
+    #[error("{field} is {value}; it must be above zero and below one")]
+    InvalidFraction { field: String, value: Decimal },
+
+    #[error("cannot migrate {contract} from version {from} to {to}")]
+    MigrationRefused {
+        contract: String,
+        from: String,
+        to: String,
+    },
+
+    #[error("unknown reply id {id}")]
+    UnknownReply { id: u64 },
+
+    #[error("the token instantiation reply carried no contract address")]
+    ReplyWithoutAddress {},
+}

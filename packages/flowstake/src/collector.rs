@@ -1,0 +1,33 @@
+//! Messages of the reward collector, the hub's distribution withdraw address.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::Addr;
+
+/// Instantiated by the hub, which becomes the collector's only caller.
+#[cw_serde]
+pub struct InstantiateMsg {
+    /// The staking denom whose balance is forwarded.
+    pub denom: String,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Hub only: send the whole balance of the staking denom to the hub's `ReceiveRewards`.
+    Forward {},
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(ConfigResponse)]
+    Config {},
+}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub hub: Addr,
+    pub denom: String,
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}

@@ -1,0 +1,338 @@
+//! Messages and responses of the hub contract.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Decimal, Uint128};
+use cw20::Cw20ReceiveMsg;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
+
+/// Name, symbol, decimals and marketing of the derivative token the hub deploys.
+#[cw_serde]
+pub struct TokenInfo {
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
+    pub marketing: Option<TokenMarketing>,
+}
+
+/// Marketing information of the derivative token.
+#[cw_serde]
+pub struct TokenMarketing {
+    pub project: Option<String>,
+    pub description: Option<String>,
+    /// Account allowed to update the marketing information.
+    pub marketing: Option<String>,
+    pub logo: Option<cw20::Logo>,
+}
+
+/// One validator of the initial set, with its target weight.
+#[cw_serde]
+pub struct ValidatorWeight {
+    pub address: String,
+    pub weight: u64,
+}
+
+/// Bounds on how far the exchange rate may move between two ledger syncs before bond and
+/// queue-unbond pause themselves.
+#[cw_serde]
+pub struct RateBounds {
+    /// Largest relative fall accepted between syncs (a plausible slash), e.g. `0.1`.
+    pub max_fall: Decimal,
+    /// Largest relative rise accepted between syncs (a plausible reward), e.g. `0.05`.
+    pub max_rise: Decimal,
+}
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    /// Owner (governance); defaults to the instantiating account.
+    pub owner: Option<String>,
+    /// May pause operations; only the owner unpauses.
+    pub guardian: Option<String>,
+    /// The chain's staking denom.
+    pub denom: String,
+    /// Code id of the derivative token contract.
+    pub token_code_id: u64,
+    /// Code id of the reward collector contract.
+    pub collector_code_id: u64,
+    pub token: TokenInfo,
+    /// Initial validator set; must not be empty and every validator must exist on the chain.
+    pub validators: Vec<ValidatorWeight>,
+    pub fee_receiver: String,
+    /// Protocol fee on rewards, at most [`crate::MAX_FEE_RATE`].
+    pub fee_rate: Decimal,
+    /// Smallest bond accepted, in native units.
+    pub min_bond: Uint128,
+    /// Smallest unbond request accepted, in derivative units.
+    pub min_unbond: Uint128,
+    /// Seconds between two batch submissions; `7 * epoch` must exceed the unbonding period.
+    pub epoch_period: u64,
+    /// The chain's unbonding period in seconds.
+    pub unbonding_period: u64,
+    /// Largest fraction of an expected unbonding that may be missing at reconcile and still be
+    /// booked as a slash; a larger shortfall stops reconcile.
+    pub max_unbond_shortfall: Decimal,
+    pub rate_bounds: RateBounds,
+}
+
+/// An operation that can be paused. Withdrawing matured funds and reconcile are never paused.
+#[cw_serde]
+#[derive(Copy, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    /// `Bond`.
+    Bond,
+    /// `QueueUnbond`, `CancelUnbond` and `SubmitBatch`.
+    Unbond,
+    /// `Harvest`.
+    Harvest,
+}
+
+/// Configuration changes; every field left out is kept.
+#[cw_serde]
+#[derive(Default)]
+pub struct ConfigUpdate {
+    pub guardian: Option<String>,
+    /// Remove the guardian.
+    pub clear_guardian: Option<bool>,
+    pub fee_receiver: Option<String>,
+    pub fee_rate: Option<Decimal>,
+    pub min_bond: Option<Uint128>,
+    pub min_unbond: Option<Uint128>,
+    pub epoch_period: Option<u64>,
+    pub unbonding_period: Option<u64>,
+    pub max_unbond_shortfall: Option<Decimal>,
+    pub rate_bounds: Option<RateBounds>,
+}
+
+#[cw_ownable_execute]
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Bond exactly one coin of the staking denom; mints derivative to `receiver` (the sender by
+    /// default). Fails if fewer than `min_shares` would be minted.
+    Bond {
+        receiver: Option<String>,
+        min_shares: Option<Uint128>,
+    },
+    /// Withdraw rewards from every delegation and re-stake them, less the protocol fee.
+    Harvest {},
+    /// Called by the reward collector only, with the rewards attached.
+    ReceiveRewards {},
+    /// Entry point of the derivative token's `Send`; the hook is a [`ReceiveMsg`].
+    Receive(Cw20ReceiveMsg),
+    /// Take back the sender's request from the pending batch.
+    CancelUnbond {},
+    /// Submit the pending batch once its epoch has ended.
+    SubmitBatch {},
+    /// Book the unbonded funds of up to `limit` matured batches.
+    Reconcile {
+        limit: Option<u32>,
+    },
+    /// Pay the sender's requests in reconciled batches, up to `limit` of them, to `receiver`.
+    WithdrawUnbonded {
+        receiver: Option<String>,
+        limit: Option<u32>,
+    },
+    /// Compare the ledger with the chain's delegations and book any shortfall as a slash.
+    Sync {},
+    AddValidator {
+        address: String,
+        weight: u64,
+    },
+    /// Redelegates the validator's whole stake to the remaining active validators.
+    RemoveValidator {
+        address: String,
+    },
+    SetValidatorWeight {
+        address: String,
+        weight: u64,
+    },
+    /// No new delegations go to a paused validator; its stake stays.
+    PauseValidator {
+        address: String,
+    },
+    UnpauseValidator {
+        address: String,
+    },
+    UpdateConfig(ConfigUpdate),
+    /// Guardian or owner.
+    Pause {
+        operations: Vec<Operation>,
+    },
+    /// Owner only.
+    Unpause {
+        operations: Vec<Operation>,
+    },
+}
+
+/// Hook messages carried by the derivative token's `Send`.
+#[cw_serde]
+pub enum ReceiveMsg {
+    /// Queue the sent derivative for unbonding on behalf of `receiver` (the sender by default).
+    QueueUnbond { receiver: Option<String> },
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_ownable_query]
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(ConfigResponse)]
+    Config {},
+    #[returns(StateResponse)]
+    State {},
+    /// Native per derivative unit, with the time of the last ledger sync.
+    #[returns(RedemptionRateResponse)]
+    RedemptionRate {},
+    /// Derivative a bond of `native` would mint now.
+    #[returns(Uint128)]
+    PreviewBond { native: Uint128 },
+    /// Native that `shares` would convert to if submitted now.
+    #[returns(Uint128)]
+    PreviewUnbond { shares: Uint128 },
+    #[returns(PendingBatchResponse)]
+    PendingBatch {},
+    #[returns(BatchResponse)]
+    Batch { id: u64 },
+    #[returns(Vec<BatchResponse>)]
+    Batches {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(Vec<UnbondRequestResponse>)]
+    UnbondRequestsByUser {
+        user: String,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(Vec<ValidatorResponse>)]
+    Validators {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(PausedResponse)]
+    Paused {},
+}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub guardian: Option<Addr>,
+    pub denom: String,
+    pub token: Addr,
+    pub collector: Addr,
+    pub fee_receiver: Addr,
+    pub fee_rate: Decimal,
+    pub min_bond: Uint128,
+    pub min_unbond: Uint128,
+    pub epoch_period: u64,
+    pub unbonding_period: u64,
+    pub max_unbond_shortfall: Decimal,
+    pub rate_bounds: RateBounds,
+}
+
+#[cw_serde]
+pub struct StateResponse {
+    /// Native delegated according to the hub's ledger: the backing of all shares.
+    pub total_native: Uint128,
+    /// Derivative supply.
+    pub total_shares: Uint128,
+    /// Shares minted at instantiation to the hub itself, never redeemable.
+    pub dead_shares: Uint128,
+    /// Native per derivative unit.
+    pub exchange_rate: Decimal,
+    /// Rewards already in the collector, re-staked at the next harvest.
+    pub pending_rewards: Uint128,
+    /// Native held by the hub for reconciled batches not yet withdrawn.
+    pub reserved_for_claims: Uint128,
+    /// Native held by the hub beyond what batches expected (stray transfers, claim dust),
+    /// re-staked at the next harvest.
+    pub unlocked_surplus: Uint128,
+    /// Seconds since epoch of the last ledger sync.
+    pub last_sync: u64,
+    pub totals: Totals,
+}
+
+/// Running totals, in native units, from which conservation can be checked:
+/// `bonded + rewards = staked + paid_out + fees + slashed + reserved + surplus + expected`.
+#[cw_serde]
+#[derive(Default)]
+pub struct Totals {
+    /// Native deposited by bonds, seed included.
+    pub bonded: Uint128,
+    /// Rewards received from the collector, fee included.
+    pub rewards: Uint128,
+    /// Fees paid to the fee receiver.
+    pub fees: Uint128,
+    /// Stake lost to slashing, bonded or unbonding.
+    pub slashed: Uint128,
+    /// Native paid to users by withdrawals.
+    pub paid_out: Uint128,
+    /// Stray native found at reconcile and re-staked.
+    pub surplus: Uint128,
+    /// Native submitted for unbonding whose batches are not yet reconciled.
+    pub unbonding: Uint128,
+}
+
+#[cw_serde]
+pub struct RedemptionRateResponse {
+    pub redemption_rate: Decimal,
+    /// Seconds since epoch of the last ledger sync with the chain (not the current block).
+    pub update_time: u64,
+}
+
+#[cw_serde]
+pub struct PendingBatchResponse {
+    pub id: u64,
+    pub shares: Uint128,
+    /// Earliest time the batch can be submitted (seconds since epoch).
+    pub submit_after: u64,
+}
+
+#[cw_serde]
+pub enum BatchStatus {
+    /// Collecting requests.
+    Pending,
+    /// Undelegated, waiting for the unbonding period.
+    Unbonding,
+    /// Funds arrived and booked; requests can be withdrawn.
+    Reconciled,
+}
+
+#[cw_serde]
+pub struct BatchResponse {
+    pub id: u64,
+    pub status: BatchStatus,
+    pub shares: Uint128,
+    /// Native the batch expected at submission.
+    pub native_expected: Uint128,
+    /// Native booked at reconcile (expected less any slash during unbonding).
+    pub native_received: Uint128,
+    pub submitted_at: u64,
+    pub completes_at: u64,
+    pub shares_claimed: Uint128,
+    pub native_claimed: Uint128,
+}
+
+#[cw_serde]
+pub struct UnbondRequestResponse {
+    pub batch_id: u64,
+    pub status: BatchStatus,
+    pub shares: Uint128,
+    /// Native due for the request: exact once reconciled, an estimate before.
+    pub native: Uint128,
+    /// When the request is expected to become withdrawable (seconds since epoch).
+    pub expected_at: u64,
+}
+
+#[cw_serde]
+pub struct ValidatorResponse {
+    pub address: String,
+    pub weight: u64,
+    pub paused: bool,
+    /// Native delegated to it according to the ledger.
+    pub delegated: Uint128,
+}
+
+#[cw_serde]
+pub struct PausedResponse {
+    pub operations: Vec<Operation>,
+}
