@@ -1,4 +1,4 @@
-use cosmwasm_std::{Decimal, OverflowError, StdError, Uint128};
+use cosmwasm_std::{CheckedMultiplyRatioError, Decimal, OverflowError, StdError, Uint128};
 use cw_ownable::OwnershipError;
 use cw_utils::PaymentError;
 use flowstake::hub::Operation;
@@ -11,6 +11,9 @@ pub enum ContractError {
 
     #[error(transparent)]
     Overflow(#[from] OverflowError),
+
+    #[error(transparent)]
+    MultiplyRatio(#[from] CheckedMultiplyRatioError),
 
     #[error(transparent)]
     Payment(#[from] PaymentError),
@@ -37,10 +40,16 @@ pub enum ContractError {
     BondTooSmall { amount: Uint128, min_bond: Uint128 },
 
     #[error("unbond of {shares} shares is below the minimum {min_unbond}")]
-    UnbondTooSmall { shares: Uint128, min_unbond: Uint128 },
+    UnbondTooSmall {
+        shares: Uint128,
+        min_unbond: Uint128,
+    },
 
     #[error("bond would mint {shares} shares, fewer than the {min_shares} asked for")]
-    MintBelowMinimum { shares: Uint128, min_shares: Uint128 },
+    MintBelowMinimum {
+        shares: Uint128,
+        min_shares: Uint128,
+    },
 
     #[error("bond of {native} would mint zero shares")]
     MintsZero { native: Uint128 },

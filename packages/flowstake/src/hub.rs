@@ -151,7 +151,7 @@ pub enum ExecuteMsg {
     UnpauseValidator {
         address: String,
     },
-    UpdateConfig(ConfigUpdate),
+    UpdateConfig(Box<ConfigUpdate>),
     /// Guardian or owner.
     Pause {
         operations: Vec<Operation>,

@@ -1,0 +1,113 @@
+//! Harvest, the collector's forward of rewards, and the permissionless ledger sync.
+
+use cosmwasm_std::{
+    to_json_binary, BankMsg, Coin, DepsMut, DistributionMsg, Env, MessageInfo, Response, WasmMsg,
+};
+
+use crate::error::ContractError;
+use crate::ledger;
+use crate::math::fee_split;
+use crate::state::{COLLECTOR, CONFIG, STATE};
+
+/// Syncs the ledger, withdraws the rewards of every delegation into the collector, re-stakes
+/// the surplus found at reconcile, and has the collector forward what it holds. The forward
+/// comes last, so rewards the chain paid out automatically since the last harvest travel with
+/// it and are counted once, in `receive_rewards`.
+pub fn harvest(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let mut state = STATE.load(deps.storage)?;
+    let report = ledger::sync(
+        deps.storage,
+        &deps.querier,
+        &env.contract.address,
+        env.block.time,
+        &config,
+        &mut state,
+    )?;
+
+    let mut response = Response::new().add_event(report.event);
+    for validator in report.validators.iter().filter(|v| !v.delegated.is_zero()) {
+        response = response.add_message(DistributionMsg::WithdrawDelegatorReward {
+            validator: validator.address.clone(),
+        });
+    }
+
+    let surplus = state.unlocked_surplus;
+    if !surplus.is_zero() {
+        let (delegate, _) = ledger::delegate(deps.storage, surplus, &config.denom)?;
+        state.total_native = state.total_native.checked_add(surplus)?;
+        state.unlocked_surplus = cosmwasm_std::Uint128::zero();
+        response = response.add_message(delegate);
+    }
+    STATE.save(deps.storage, &state)?;
+
+    let forward = WasmMsg::Execute {
+        contract_addr: COLLECTOR.load(deps.storage)?.to_string(),
+        msg: to_json_binary(&flowstake::collector::ExecuteMsg::Forward {})?,
+        funds: vec![],
+    };
+    Ok(response
+        .add_message(forward)
+        .add_attribute("action", "harvest")
+        .add_attribute("surplus_restaked", surplus)
+        .add_attribute("slashed", report.slashed))
+}
+
+/// The collector's forward: the attached funds are exactly the rewards. The fee goes to the
+/// fee receiver and the rest is delegated, raising the rate for every holder.
+pub fn receive_rewards(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+) -> Result<Response, ContractError> {
+    if info.sender != COLLECTOR.load(deps.storage)? {
+        return Err(ContractError::NotCollector {
+            sender: info.sender.to_string(),
+        });
+    }
+    let config = CONFIG.load(deps.storage)?;
+    let rewards = cw_utils::must_pay(&info, &config.denom)?;
+    let (fee, native_to_stake) = fee_split(rewards, config.fee_rate);
+
+    let mut state = STATE.load(deps.storage)?;
+    let mut response = Response::new().add_attribute("action", "receive_rewards");
+    if !native_to_stake.is_zero() {
+        let (delegate, validator) = ledger::delegate(deps.storage, native_to_stake, &config.denom)?;
+        response = response
+            .add_message(delegate)
+            .add_attribute("validator", validator);
+    }
+    state.total_native = state.total_native.checked_add(native_to_stake)?;
+    state.totals.rewards = state.totals.rewards.checked_add(rewards)?;
+    state.totals.fees = state.totals.fees.checked_add(fee)?;
+    STATE.save(deps.storage, &state)?;
+
+    if !fee.is_zero() {
+        response = response.add_message(BankMsg::Send {
+            to_address: config.fee_receiver.to_string(),
+            amount: vec![Coin::new(fee, &config.denom)],
+        });
+    }
+    Ok(response
+        .add_attribute("rewards", rewards)
+        .add_attribute("fee", fee)
+        .add_attribute("native_restaked", native_to_stake))
+}
+
+pub fn sync(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let mut state = STATE.load(deps.storage)?;
+    let report = ledger::sync(
+        deps.storage,
+        &deps.querier,
+        &env.contract.address,
+        env.block.time,
+        &config,
+        &mut state,
+    )?;
+    STATE.save(deps.storage, &state)?;
+    Ok(Response::new()
+        .add_event(report.event)
+        .add_attribute("action", "sync")
+        .add_attribute("slashed", report.slashed))
+}

@@ -1,0 +1,146 @@
+//! Pure arithmetic of the hub: no storage, no environment. Every function names its rounding,
+//! and every rounding favours the protocol, so an error never leaves it poorer.
+
+use cosmwasm_std::{CheckedMultiplyRatioError, Decimal, Uint128};
+use flowstake::hub::RateBounds;
+
+/// Derivative minted for a deposit of `native`. Rounds down, so the depositor never receives
+/// more than the deposit is worth and the rate cannot fall through minting.
+/// With no shares yet, shares are minted one for one (the seed deposit).
+/// Errors when there are shares but no backing (a total loss) or the result overflows.
+pub fn shares_for_deposit(
+    native: Uint128,
+    total_native: Uint128,
+    total_shares: Uint128,
+) -> Result<Uint128, CheckedMultiplyRatioError> {
+    if total_shares.is_zero() {
+        return Ok(native);
+    }
+    native.checked_multiply_ratio(total_shares, total_native)
+}
+
+/// Native that `shares` are worth. Rounds down, so a redeemer never receives more than the
+/// shares' part of the backing. Zero shares in existence are worth zero.
+pub fn native_for_shares(
+    shares: Uint128,
+    total_native: Uint128,
+    total_shares: Uint128,
+) -> Result<Uint128, CheckedMultiplyRatioError> {
+    if total_shares.is_zero() {
+        return Ok(Uint128::zero());
+    }
+    shares.checked_multiply_ratio(total_native, total_shares)
+}
+
+/// Native per derivative unit. One before any share exists; rounds down to 18 decimals.
+pub fn exchange_rate(total_native: Uint128, total_shares: Uint128) -> Decimal {
+    if total_shares.is_zero() {
+        return Decimal::one();
+    }
+    // The ratio only overflows above 3.4e20 native per share, far beyond any real rate.
+    Decimal::checked_from_ratio(total_native, total_shares).unwrap_or(Decimal::MAX)
+}
+
+/// Splits rewards into the protocol fee (rounded down) and the part to re-stake (the rest),
+/// so the two add up to `amount` exactly.
+pub fn fee_split(amount: Uint128, fee_rate: Decimal) -> (Uint128, Uint128) {
+    let fee = amount.mul_floor(fee_rate);
+    (fee, amount - fee)
+}
+
+/// Splits `total` in proportion to `weights` so that the parts add up to `total` exactly:
+/// each part is first rounded down, then the units left over go one each to the parts with
+/// the largest remainders (ties to the lower index).
+///
+/// When `total <= sum(weights)` no part exceeds its weight: a part that receives an extra
+/// unit had a fractional remainder, so it becomes `ceil(total * w / W) <= w`. This is what
+/// lets the weights be the delegations an undelegation is taken from.
+/// Returns `None` when the weights sum to zero but `total` does not.
+pub fn split_pro_rata(total: Uint128, weights: &[Uint128]) -> Option<Vec<Uint128>> {
+    let weight_sum: Uint128 = weights.iter().copied().sum();
+    if weight_sum.is_zero() {
+        return total
+            .is_zero()
+            .then(|| vec![Uint128::zero(); weights.len()]);
+    }
+    let mut parts = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    for (index, weight) in weights.iter().enumerate() {
+        // total * weight fits in 256 bits; the quotient is at most total.
+        let product = total.full_mul(*weight);
+        let part = product / cosmwasm_std::Uint256::from(weight_sum);
+        let remainder = product - part * cosmwasm_std::Uint256::from(weight_sum);
+        parts.push(Uint128::try_from(part).ok()?);
+        remainders.push((remainder, index));
+    }
+    let assigned: Uint128 = parts.iter().copied().sum();
+    let leftover = (total - assigned).u128() as usize;
+    // The leftover is below the number of parts, so this sort is bounded by the set size.
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, index) in remainders.into_iter().take(leftover) {
+        parts[index] += Uint128::one();
+    }
+    Some(parts)
+}
+
+/// Native booked for each matured batch at reconcile. When everything expected arrived, each
+/// batch gets what it expected; otherwise the shortfall is shared pro rata and each part is
+/// rounded down, so no batch is paid more than its share of what arrived. The dust left over
+/// (less than one unit per batch) stays with the protocol.
+pub fn reconcile_split(arrived: Uint128, expected: &[Uint128]) -> Vec<Uint128> {
+    let expected_sum: Uint128 = expected.iter().copied().sum();
+    if arrived >= expected_sum {
+        return expected.to_vec();
+    }
+    expected
+        .iter()
+        // arrived < expected_sum, so each part is at most its expectation: no overflow.
+        .map(|e| e.multiply_ratio(arrived, expected_sum))
+        .collect()
+}
+
+/// Native paid for a request of `shares` in a batch that received `native_received` for
+/// `batch_shares`. Rounds down: a user is paid at most their pro rata part.
+pub fn claim_for_shares(
+    shares: Uint128,
+    native_received: Uint128,
+    batch_shares: Uint128,
+) -> Uint128 {
+    if batch_shares.is_zero() {
+        return Uint128::zero();
+    }
+    // shares <= batch_shares, so the result is at most native_received: no overflow.
+    shares.multiply_ratio(native_received, batch_shares)
+}
+
+/// Whether a shortfall at reconcile is too large to be a slash: more than `max_shortfall` of
+/// what was expected is missing.
+pub fn shortfall_too_large(expected: Uint128, arrived: Uint128, max_shortfall: Decimal) -> bool {
+    let tolerated = expected.mul_floor(max_shortfall);
+    arrived < expected.saturating_sub(tolerated)
+}
+
+/// How the rate moved between two syncs, judged against the bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateMove {
+    Within,
+    FellBeyond,
+    RoseBeyond,
+}
+
+/// Compares `new` with `old`: a fall by more than `max_fall` of `old`, or a rise by more than
+/// `max_rise` of `old`, is beyond the bounds. Products round down, which makes the bound a
+/// hair stricter, never looser.
+pub fn rate_move(old: Decimal, new: Decimal, bounds: &RateBounds) -> RateMove {
+    if new < old && old - new > old * bounds.max_fall {
+        RateMove::FellBeyond
+    } else if new > old && new - old > old * bounds.max_rise {
+        RateMove::RoseBeyond
+    } else {
+        RateMove::Within
+    }
+}
+
+#[cfg(test)]
+#[path = "math_tests.rs"]
+mod tests;

@@ -1,0 +1,197 @@
+use super::*;
+
+fn u(v: u128) -> Uint128 {
+    Uint128::new(v)
+}
+
+#[test]
+fn first_deposit_mints_one_for_one() {
+    assert_eq!(shares_for_deposit(u(1_000), u(0), u(0)).unwrap(), u(1_000));
+}
+
+#[test]
+fn deposit_rounds_down_in_favour_of_holders() {
+    // 10 native back 3 shares: 1 native is worth 0.3 shares, rounded down to 0.
+    assert_eq!(shares_for_deposit(u(1), u(10), u(3)).unwrap(), u(0));
+    // 7 * 3 / 10 = 2.1 -> 2
+    assert_eq!(shares_for_deposit(u(7), u(10), u(3)).unwrap(), u(2));
+}
+
+#[test]
+fn deposit_against_lost_backing_is_an_error() {
+    assert_eq!(
+        shares_for_deposit(u(5), u(0), u(100)),
+        Err(CheckedMultiplyRatioError::DivideByZero)
+    );
+}
+
+#[test]
+fn deposit_at_uint128_max_scale() {
+    let max = Uint128::MAX;
+    assert_eq!(shares_for_deposit(max, max, max).unwrap(), max);
+    // Rate 2: half of MAX fits.
+    assert_eq!(
+        shares_for_deposit(max, max, max / u(2)).unwrap(),
+        max / u(2)
+    );
+    // Rate 1/2 would mint 2 * MAX: an overflow error, not a panic.
+    assert_eq!(
+        shares_for_deposit(max, max / u(2), max),
+        Err(CheckedMultiplyRatioError::Overflow)
+    );
+}
+
+#[test]
+fn shares_redeem_rounding_down() {
+    assert_eq!(native_for_shares(u(2), u(10), u(3)).unwrap(), u(6)); // 6.66 -> 6
+    assert_eq!(native_for_shares(u(1), u(1), u(3)).unwrap(), u(0)); // dust
+    assert_eq!(native_for_shares(u(5), u(0), u(0)).unwrap(), u(0));
+    let max = Uint128::MAX;
+    assert_eq!(native_for_shares(max, max, max).unwrap(), max);
+}
+
+#[test]
+fn round_trip_never_profits() {
+    // Invariant 5 on a grid of rates and amounts.
+    for total_native in [1u128, 7, 1_000, 999_999_937] {
+        for total_shares in [1u128, 3, 1_000, 1_000_003] {
+            for native in [1u128, 2, 10, 12_345, 1_000_000] {
+                let shares =
+                    shares_for_deposit(u(native), u(total_native), u(total_shares)).unwrap();
+                let back =
+                    native_for_shares(shares, u(total_native + native), u(total_shares) + shares)
+                        .unwrap();
+                assert!(
+                    back <= u(native),
+                    "{native} at {total_native}/{total_shares}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn exchange_rate_edges() {
+    assert_eq!(exchange_rate(u(0), u(0)), Decimal::one());
+    assert_eq!(exchange_rate(u(3), u(2)), Decimal::percent(150));
+    assert_eq!(exchange_rate(Uint128::MAX, u(1)), Decimal::MAX);
+}
+
+#[test]
+fn fee_split_adds_up() {
+    assert_eq!(fee_split(u(1_000), Decimal::percent(10)), (u(100), u(900)));
+    assert_eq!(fee_split(u(9), Decimal::percent(10)), (u(0), u(9))); // 0.9 -> 0
+    assert_eq!(fee_split(u(0), Decimal::percent(10)), (u(0), u(0)));
+    let (fee, rest) = fee_split(Uint128::MAX, Decimal::percent(10));
+    assert_eq!(fee + rest, Uint128::MAX);
+}
+
+#[test]
+fn split_is_exact_and_proportional() {
+    let parts = split_pro_rata(u(100), &[u(1), u(1), u(1)]).unwrap();
+    assert_eq!(parts, vec![u(34), u(33), u(33)]);
+    let parts = split_pro_rata(u(10), &[u(0), u(3), u(1)]).unwrap();
+    assert_eq!(parts, vec![u(0), u(8), u(2)]); // 7.5 -> 8 (larger remainder first), 2.5 -> 2
+    assert_eq!(
+        split_pro_rata(u(0), &[u(0), u(0)]).unwrap(),
+        vec![u(0), u(0)]
+    );
+    assert_eq!(split_pro_rata(u(1), &[u(0), u(0)]), None);
+    assert_eq!(split_pro_rata(u(0), &[]).unwrap(), Vec::<Uint128>::new());
+}
+
+#[test]
+fn split_never_exceeds_caps_when_total_fits() {
+    // Exhaustive over small delegations: an undelegation never asks a validator for more
+    // than it holds.
+    for a in 0u128..8 {
+        for b in 0u128..8 {
+            for c in 0u128..8 {
+                let caps = [u(a), u(b), u(c)];
+                for total in 0..=(a + b + c) {
+                    let parts = split_pro_rata(u(total), &caps).unwrap();
+                    assert_eq!(parts.iter().copied().sum::<Uint128>(), u(total));
+                    for (part, cap) in parts.iter().zip(caps.iter()) {
+                        assert!(part <= cap, "{total} over {caps:?} gave {parts:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn split_at_uint128_max_scale() {
+    let max = Uint128::MAX;
+    let parts = split_pro_rata(max, &[max, max]).unwrap();
+    assert_eq!(parts[0] + parts[1], max);
+    assert!(parts[0].abs_diff(parts[1]) <= u(1));
+}
+
+#[test]
+fn reconcile_pays_expected_when_all_arrived() {
+    assert_eq!(reconcile_split(u(100), &[u(40), u(60)]), vec![u(40), u(60)]);
+    // A surplus is not given to the batches.
+    assert_eq!(reconcile_split(u(150), &[u(40), u(60)]), vec![u(40), u(60)]);
+}
+
+#[test]
+fn reconcile_spreads_a_shortfall_pro_rata_rounding_down() {
+    // 10 % short: each batch loses 10 %.
+    assert_eq!(reconcile_split(u(90), &[u(40), u(60)]), vec![u(36), u(54)]);
+    // 3 units short over three equal batches of 10: 9 each (27 of 27).
+    assert_eq!(
+        reconcile_split(u(27), &[u(10), u(10), u(10)]),
+        vec![u(9); 3]
+    );
+    // 28 of 30: 9.33 each -> 9, one unit of dust stays with the protocol.
+    let parts = reconcile_split(u(28), &[u(10), u(10), u(10)]);
+    assert_eq!(parts, vec![u(9); 3]);
+    assert_eq!(reconcile_split(u(0), &[u(5)]), vec![u(0)]);
+}
+
+#[test]
+fn claims_round_down_and_never_exceed_the_batch() {
+    assert_eq!(claim_for_shares(u(1), u(10), u(3)), u(3));
+    assert_eq!(claim_for_shares(u(3), u(10), u(3)), u(10));
+    assert_eq!(claim_for_shares(u(5), u(0), u(0)), u(0));
+    let total: Uint128 = (0..3).map(|_| claim_for_shares(u(1), u(10), u(3))).sum();
+    assert!(total <= u(10));
+    let max = Uint128::MAX;
+    assert_eq!(claim_for_shares(max, max, max), max);
+}
+
+#[test]
+fn shortfall_bound() {
+    let bound = Decimal::percent(20);
+    assert!(!shortfall_too_large(u(100), u(100), bound));
+    assert!(!shortfall_too_large(u(100), u(80), bound));
+    assert!(shortfall_too_large(u(100), u(79), bound));
+    assert!(shortfall_too_large(u(100), u(0), bound));
+}
+
+#[test]
+fn rate_moves_against_bounds() {
+    let bounds = RateBounds {
+        max_fall: Decimal::percent(10),
+        max_rise: Decimal::percent(5),
+    };
+    let one = Decimal::one();
+    assert_eq!(
+        rate_move(one, Decimal::percent(90), &bounds),
+        RateMove::Within
+    );
+    assert_eq!(
+        rate_move(one, Decimal::percent(89), &bounds),
+        RateMove::FellBeyond
+    );
+    assert_eq!(
+        rate_move(one, Decimal::percent(105), &bounds),
+        RateMove::Within
+    );
+    assert_eq!(
+        rate_move(one, Decimal::percent(106), &bounds),
+        RateMove::RoseBeyond
+    );
+    assert_eq!(rate_move(one, one, &bounds), RateMove::Within);
+}

@@ -1,0 +1,136 @@
+//! Storage layout of the hub. Every key is a documented constant.
+
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, Decimal, Uint128};
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use flowstake::hub::{Operation, RateBounds, Totals};
+
+/// Configuration set by governance.
+#[cw_serde]
+pub struct Config {
+    pub guardian: Option<Addr>,
+    pub denom: String,
+    pub fee_receiver: Addr,
+    pub fee_rate: Decimal,
+    pub min_bond: Uint128,
+    pub min_unbond: Uint128,
+    pub epoch_period: u64,
+    pub unbonding_period: u64,
+    pub max_unbond_shortfall: Decimal,
+    pub rate_bounds: RateBounds,
+}
+
+/// The hub's accounting. `total_native` is the sum of the validator ledger, the backing of
+/// `total_shares`.
+#[cw_serde]
+pub struct State {
+    pub total_native: Uint128,
+    pub total_shares: Uint128,
+    pub dead_shares: Uint128,
+    /// Native in the hub's balance owed to reconciled batches and not yet withdrawn.
+    pub reserved_for_claims: Uint128,
+    /// Native in the hub's balance that belongs to all holders (stray transfers found at
+    /// reconcile, claim dust of fully withdrawn batches); re-staked at the next harvest.
+    pub unlocked_surplus: Uint128,
+    /// First batch id that is not yet reconciled.
+    pub next_reconcile_id: u64,
+    pub last_sync: u64,
+    /// Exchange rate right after the last sync, the reference for the rate bounds.
+    pub last_sync_rate: Decimal,
+    pub totals: Totals,
+}
+
+/// The batch collecting unbond requests.
+#[cw_serde]
+pub struct PendingBatch {
+    pub id: u64,
+    pub shares: Uint128,
+    pub submit_after: u64,
+}
+
+/// A submitted batch.
+#[cw_serde]
+pub struct Batch {
+    pub id: u64,
+    pub shares: Uint128,
+    pub native_expected: Uint128,
+    pub native_received: Uint128,
+    pub reconciled: bool,
+    pub submitted_at: u64,
+    pub completes_at: u64,
+    pub shares_claimed: Uint128,
+    pub native_claimed: Uint128,
+}
+
+/// A validator of the set and the hub's ledger of what it delegated to it.
+#[cw_serde]
+pub struct Validator {
+    pub address: String,
+    pub weight: u64,
+    pub paused: bool,
+    pub delegated: Uint128,
+}
+
+/// Scale of the delegation-per-weight key, so validators with small weights still order well.
+const LOAD_SCALE: u128 = 1_000_000;
+
+impl Validator {
+    /// Native delegated per unit of weight, scaled: the order in which validators receive new
+    /// delegations (lowest first). A paused or zero-weight validator sorts last, at `u128::MAX`.
+    /// The key does not depend on the total, so a bond updates one entry only.
+    pub fn load(&self) -> u128 {
+        if self.paused || self.weight == 0 {
+            return u128::MAX;
+        }
+        let scaled = self
+            .delegated
+            .u128()
+            .checked_mul(LOAD_SCALE)
+            .unwrap_or(u128::MAX - 1);
+        (scaled / u128::from(self.weight)).min(u128::MAX - 1)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.load() != u128::MAX
+    }
+}
+
+pub struct ValidatorIndexes<'a> {
+    /// Validators ordered by [`Validator::load`].
+    pub load: MultiIndex<'a, u128, Validator, &'a str>,
+}
+
+impl IndexList<Validator> for ValidatorIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Validator>> + '_> {
+        let v: Vec<&dyn Index<Validator>> = vec![&self.load];
+        Box::new(v.into_iter())
+    }
+}
+
+/// The governance configuration.
+pub const CONFIG: Item<Config> = Item::new("config");
+/// The derivative token, deployed at instantiation and learnt in its reply.
+pub const TOKEN: Item<Addr> = Item::new("token");
+/// The reward collector, deployed at instantiation and learnt in its reply.
+pub const COLLECTOR: Item<Addr> = Item::new("collector");
+/// The accounting totals.
+pub const STATE: Item<State> = Item::new("state");
+/// Operations currently paused.
+pub const PAUSED: Item<Vec<Operation>> = Item::new("paused");
+/// The batch collecting requests.
+pub const PENDING_BATCH: Item<PendingBatch> = Item::new("pending_batch");
+/// Submitted batches by id.
+pub const BATCHES: Map<u64, Batch> = Map::new("batches");
+/// Unbond requests: (user, batch id) -> shares. Keyed by user first so that a user's requests
+/// are one prefix, read in batch order.
+pub const UNBOND_REQUESTS: Map<(&Addr, u64), Uint128> = Map::new("requests");
+
+/// The validator set and ledger, indexed by load.
+pub fn validators<'a>() -> IndexedMap<&'a str, Validator, ValidatorIndexes<'a>> {
+    IndexedMap::new(
+        "validators",
+        ValidatorIndexes {
+            load: MultiIndex::new(|_pk, v| v.load(), "validators", "validators__load"),
+        },
+    )
+}
