@@ -1,7 +1,7 @@
 //! Pure arithmetic of the hub: no storage, no environment. Every function names its rounding,
 //! and every rounding favours the protocol, so an error never leaves it poorer.
 
-use cosmwasm_std::{CheckedMultiplyRatioError, Decimal, Uint128};
+use cosmwasm_std::{CheckedMultiplyRatioError, Decimal, Uint128, Uint256};
 use flowstake::hub::RateBounds;
 
 /// Derivative minted for a deposit of `native`. Rounds down, so the depositor never receives
@@ -57,7 +57,8 @@ pub fn fee_split(amount: Uint128, fee_rate: Decimal) -> (Uint128, Uint128) {
 /// lets the weights be the delegations an undelegation is taken from.
 /// Returns `None` when the weights sum to zero but `total` does not.
 pub fn split_pro_rata(total: Uint128, weights: &[Uint128]) -> Option<Vec<Uint128>> {
-    let weight_sum: Uint128 = weights.iter().copied().sum();
+    // Sums and products are taken in 256 bits: neither can overflow there.
+    let weight_sum: Uint256 = weights.iter().map(|w| Uint256::from(*w)).sum();
     if weight_sum.is_zero() {
         return total
             .is_zero()
@@ -66,16 +67,20 @@ pub fn split_pro_rata(total: Uint128, weights: &[Uint128]) -> Option<Vec<Uint128
     let mut parts = Vec::with_capacity(weights.len());
     let mut remainders = Vec::with_capacity(weights.len());
     for (index, weight) in weights.iter().enumerate() {
-        // total * weight fits in 256 bits; the quotient is at most total.
         let product = total.full_mul(*weight);
-        let part = product / cosmwasm_std::Uint256::from(weight_sum);
-        let remainder = product - part * cosmwasm_std::Uint256::from(weight_sum);
+        // The quotient is at most `total`, so it fits back in 128 bits.
+        let part = product / weight_sum;
+        remainders.push((product - part * weight_sum, index));
         parts.push(Uint128::try_from(part).ok()?);
-        remainders.push((remainder, index));
     }
-    let assigned: Uint128 = parts.iter().copied().sum();
-    let leftover = (total - assigned).u128() as usize;
-    // The leftover is below the number of parts, so this sort is bounded by the set size.
+    let assigned: Uint256 = parts.iter().map(|p| Uint256::from(*p)).sum();
+    // Each part lost less than one unit, so the leftover is below the number of parts.
+    let leftover = usize::try_from(
+        Uint128::try_from(Uint256::from(total) - assigned)
+            .ok()?
+            .u128(),
+    )
+    .ok()?;
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for (_, index) in remainders.into_iter().take(leftover) {
         parts[index] += Uint128::one();
@@ -88,14 +93,17 @@ pub fn split_pro_rata(total: Uint128, weights: &[Uint128]) -> Option<Vec<Uint128
 /// rounded down, so no batch is paid more than its share of what arrived. The dust left over
 /// (less than one unit per batch) stays with the protocol.
 pub fn reconcile_split(arrived: Uint128, expected: &[Uint128]) -> Vec<Uint128> {
-    let expected_sum: Uint128 = expected.iter().copied().sum();
-    if arrived >= expected_sum {
+    let expected_sum: Uint256 = expected.iter().map(|e| Uint256::from(*e)).sum();
+    if Uint256::from(arrived) >= expected_sum {
         return expected.to_vec();
     }
     expected
         .iter()
-        // arrived < expected_sum, so each part is at most its expectation: no overflow.
-        .map(|e| e.multiply_ratio(arrived, expected_sum))
+        .map(|e| {
+            // arrived < expected_sum, so each part is below its expectation and fits.
+            let part = e.full_mul(arrived) / expected_sum;
+            Uint128::try_from(part).unwrap_or(*e)
+        })
         .collect()
 }
 

@@ -195,3 +195,11 @@ fn rate_moves_against_bounds() {
     );
     assert_eq!(rate_move(one, one, &bounds), RateMove::Within);
 }
+
+#[test]
+fn reconcile_split_with_expectations_summing_past_uint128() {
+    let max = Uint128::MAX;
+    let parts = reconcile_split(max, &[max, max]);
+    // Half arrived: each batch gets half of its expectation, rounded down.
+    assert_eq!(parts, vec![max / u(2), max / u(2)]);
+}
