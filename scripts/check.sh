@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The checks CI runs, in order: formatting, lints, schema drift, then the test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "toolchain: rustfmt and clippy"
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >/dev/null
+fi
+cargo --version
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+step "schema matches the code"
+scripts/schema.sh --check
+
+step "tests: cargo test --workspace --locked"
+cargo test --workspace --locked
