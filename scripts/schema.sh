@@ -12,7 +12,7 @@ fi
 mkdir -p "$out_dir"
 for contract in hub token collector; do
   echo "schema: flowstake-$contract -> $out_dir/flowstake-$contract.json"
-  cargo run --quiet --locked -p "flowstake-$contract" --bin schema -- "$out_dir"
+  cargo run --quiet --locked -p "flowstake-$contract" --bin "schema-$contract" -- "$out_dir"
 done
 
 if [ "${1:-}" = "--check" ]; then

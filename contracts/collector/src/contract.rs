@@ -3,13 +3,12 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    coin, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdError, StdResult,
-    Storage, WasmMsg,
+    coin, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult, Storage,
+    WasmMsg,
 };
 use cw2::{get_contract_version, set_contract_version};
 use flowstake::collector::{ConfigResponse, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use flowstake::hub::ExecuteMsg as HubExecuteMsg;
-use semver::Version;
 
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG};
@@ -99,24 +98,16 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
         .add_attribute("to_version", CONTRACT_VERSION))
 }
 
-/// Refuses a migration from another contract or from a newer version of this one (an equal
-/// version is accepted), then records this build's version. Returns the version migrated from.
+/// Refuses a migration from another contract or from a newer version of this one (cw2's own
+/// check; an equal version is accepted), then records this build's version. Returns the
+/// version migrated from.
 fn record_upgrade(storage: &mut dyn Storage) -> Result<String, ContractError> {
     let stored = get_contract_version(storage)?;
-    let refused = || ContractError::MigrationRefused {
-        from: format!("{}@{}", stored.contract, stored.version),
-        to: format!("{CONTRACT_NAME}@{CONTRACT_VERSION}"),
-    };
-    if stored.contract != CONTRACT_NAME {
-        return Err(refused());
-    }
-    let stored_version: Version = stored.version.parse().map_err(|_| refused())?;
-    let this_version: Version = CONTRACT_VERSION
-        .parse()
-        .map_err(|err: semver::Error| StdError::generic_err(err.to_string()))?;
-    if stored_version > this_version {
-        return Err(refused());
-    }
-    set_contract_version(storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    cw2::ensure_from_older_version(storage, CONTRACT_NAME, CONTRACT_VERSION).map_err(|_| {
+        ContractError::MigrationRefused {
+            from: format!("{}@{}", stored.contract, stored.version),
+            to: format!("{CONTRACT_NAME}@{CONTRACT_VERSION}"),
+        }
+    })?;
     Ok(stored.version)
 }

@@ -134,23 +134,17 @@ pub fn update_ownership(
         .add_attributes(ownership.into_attributes()))
 }
 
-/// Refuses a migration from another contract or from a newer version, then records this one.
+/// Refuses a migration from another contract or from a newer version (cw2's own check), then
+/// records this version.
 pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
     let stored = cw2::get_contract_version(deps.storage)?;
-    let refused = || ContractError::MigrationRefused {
-        contract: stored.contract.clone(),
-        from: stored.version.clone(),
-        to: CONTRACT_VERSION.to_string(),
-    };
-    if stored.contract != CONTRACT_NAME {
-        return Err(refused());
-    }
-    let from: semver::Version = stored.version.parse().map_err(|_| refused())?;
-    let to: semver::Version = CONTRACT_VERSION.parse().map_err(|_| refused())?;
-    if from > to {
-        return Err(refused());
-    }
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    cw2::ensure_from_older_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION).map_err(
+        |_| ContractError::MigrationRefused {
+            contract: stored.contract.clone(),
+            from: stored.version.clone(),
+            to: CONTRACT_VERSION.to_string(),
+        },
+    )?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
         .add_attribute("from_version", stored.version)

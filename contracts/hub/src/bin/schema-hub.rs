@@ -11,7 +11,9 @@ fn main() -> std::io::Result<()> {
         query: QueryMsg,
         migrate: MigrateMsg,
     };
-    let out_dir = std::env::args().nth(1).unwrap_or_else(|| "schema".to_string());
+    let out_dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "schema".to_string());
     let json = api.render().to_string().map_err(std::io::Error::other)?;
     std::fs::write(format!("{out_dir}/flowstake-hub.json"), json + "\n")
 }
