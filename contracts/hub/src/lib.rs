@@ -9,3 +9,6 @@ pub mod ledger;
 pub mod math;
 pub mod query;
 pub mod state;
+
+#[cfg(test)]
+mod testing;

@@ -88,20 +88,25 @@ pub fn split_pro_rata(total: Uint128, weights: &[Uint128]) -> Option<Vec<Uint128
     Some(parts)
 }
 
-/// Native booked for each matured batch at reconcile. When everything expected arrived, each
-/// batch gets what it expected; otherwise the shortfall is shared pro rata and each part is
-/// rounded down, so no batch is paid more than its share of what arrived. The dust left over
-/// (less than one unit per batch) stays with the protocol.
-pub fn reconcile_split(arrived: Uint128, expected: &[Uint128]) -> Vec<Uint128> {
-    let expected_sum: Uint256 = expected.iter().map(|e| Uint256::from(*e)).sum();
-    if Uint256::from(arrived) >= expected_sum {
+/// Native booked for matured batches at reconcile. `expected_total` is what all matured
+/// batches expect, of which `expected` lists the ones booked now. When everything expected
+/// arrived, each batch gets what it expected; otherwise every batch gets the same fraction
+/// `arrived / expected_total` of its expectation, rounded down, so no batch is paid more than
+/// its share of what arrived and the split does not depend on how many batches one call books.
+/// The dust left over (less than one unit per batch) stays with the protocol.
+pub fn reconcile_split(
+    arrived: Uint128,
+    expected_total: Uint128,
+    expected: &[Uint128],
+) -> Vec<Uint128> {
+    if arrived >= expected_total {
         return expected.to_vec();
     }
     expected
         .iter()
         .map(|e| {
-            // arrived < expected_sum, so each part is below its expectation and fits.
-            let part = e.full_mul(arrived) / expected_sum;
+            // arrived < expected_total, so each part is below its expectation and fits.
+            let part = e.full_mul(arrived) / Uint256::from(expected_total);
             Uint128::try_from(part).unwrap_or(*e)
         })
         .collect()

@@ -130,24 +130,33 @@ fn split_at_uint128_max_scale() {
 
 #[test]
 fn reconcile_pays_expected_when_all_arrived() {
-    assert_eq!(reconcile_split(u(100), &[u(40), u(60)]), vec![u(40), u(60)]);
+    assert_eq!(
+        reconcile_split(u(100), u(100), &[u(40), u(60)]),
+        vec![u(40), u(60)]
+    );
     // A surplus is not given to the batches.
-    assert_eq!(reconcile_split(u(150), &[u(40), u(60)]), vec![u(40), u(60)]);
+    assert_eq!(
+        reconcile_split(u(150), u(100), &[u(40), u(60)]),
+        vec![u(40), u(60)]
+    );
 }
 
 #[test]
 fn reconcile_spreads_a_shortfall_pro_rata_rounding_down() {
     // 10 % short: each batch loses 10 %.
-    assert_eq!(reconcile_split(u(90), &[u(40), u(60)]), vec![u(36), u(54)]);
+    assert_eq!(
+        reconcile_split(u(90), u(100), &[u(40), u(60)]),
+        vec![u(36), u(54)]
+    );
     // 3 units short over three equal batches of 10: 9 each (27 of 27).
     assert_eq!(
-        reconcile_split(u(27), &[u(10), u(10), u(10)]),
+        reconcile_split(u(27), u(30), &[u(10), u(10), u(10)]),
         vec![u(9); 3]
     );
     // 28 of 30: 9.33 each -> 9, one unit of dust stays with the protocol.
-    let parts = reconcile_split(u(28), &[u(10), u(10), u(10)]);
+    let parts = reconcile_split(u(28), u(30), &[u(10), u(10), u(10)]);
     assert_eq!(parts, vec![u(9); 3]);
-    assert_eq!(reconcile_split(u(0), &[u(5)]), vec![u(0)]);
+    assert_eq!(reconcile_split(u(0), u(5), &[u(5)]), vec![u(0)]);
 }
 
 #[test]
@@ -197,9 +206,22 @@ fn rate_moves_against_bounds() {
 }
 
 #[test]
-fn reconcile_split_with_expectations_summing_past_uint128() {
+fn reconcile_split_of_a_part_uses_the_fraction_of_the_whole() {
+    // Two matured batches expect 3,000 and 1,000; 3,900 arrived (2.5 % short). Booking the
+    // first alone gives it the same 2,925 as booking both at once.
+    assert_eq!(
+        reconcile_split(u(3_900), u(4_000), &[u(3_000)]),
+        vec![u(2_925)]
+    );
+    assert_eq!(
+        reconcile_split(u(3_900), u(4_000), &[u(3_000), u(1_000)]),
+        vec![u(2_925), u(975)]
+    );
+}
+
+#[test]
+fn reconcile_split_at_uint128_max_scale() {
     let max = Uint128::MAX;
-    let parts = reconcile_split(max, &[max, max]);
-    // Half arrived: each batch gets half of its expectation, rounded down.
-    assert_eq!(parts, vec![max / u(2), max / u(2)]);
+    let parts = reconcile_split(max / u(2), max, &[max]);
+    assert_eq!(parts, vec![max / u(2)]);
 }

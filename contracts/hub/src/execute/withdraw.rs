@@ -5,7 +5,7 @@ use cw_storage_plus::Bound;
 
 use crate::error::ContractError;
 use crate::math::{claim_for_shares, reconcile_split, shortfall_too_large};
-use crate::state::{Batch, BATCHES, CONFIG, STATE, UNBOND_REQUESTS};
+use crate::state::{Batch, State, BATCHES, CONFIG, STATE, UNBOND_REQUESTS};
 
 /// Batches reconciled per call unless the caller asks for fewer.
 pub const DEFAULT_RECONCILE_LIMIT: u32 = 10;
@@ -64,41 +64,53 @@ pub fn reconcile(deps: DepsMut, env: Env, limit: Option<u32>) -> Result<Response
         .saturating_sub(state.reserved_for_claims)
         .saturating_sub(state.unlocked_surplus);
     let expected: Vec<Uint128> = matured.iter().map(|b| b.native_expected).collect();
-    let expected_sum: Uint128 = expected.iter().copied().sum();
-    if shortfall_too_large(expected_sum, arrived, config.max_unbond_shortfall) {
+    let expected_now: Uint128 = expected.iter().copied().sum();
+    // What every matured batch expects, including those left for a later call: the
+    // shortfall is measured and shared over all of them, whatever the limit.
+    let expected_total = if more_waiting {
+        matured_expectation(deps.storage, &state, now)?
+    } else {
+        expected_now
+    };
+    if shortfall_too_large(expected_total, arrived, config.max_unbond_shortfall) {
         return Err(ContractError::ShortfallTooLarge {
-            expected: expected_sum,
+            expected: expected_total,
             arrived,
         });
     }
 
-    let booked = reconcile_split(arrived, &expected);
+    let booked = reconcile_split(arrived, expected_total, &expected);
     let booked_sum: Uint128 = booked.iter().copied().sum();
     for (batch, native_received) in matured.iter_mut().zip(&booked) {
         batch.native_received = *native_received;
         batch.reconciled = true;
         BATCHES.save(deps.storage, batch.id, batch)?;
     }
-    let shortfall = expected_sum.saturating_sub(arrived);
-    // Below the expectation, the rounding dust of the pro rata split stays with the protocol.
-    let dust = arrived.min(expected_sum) - booked_sum;
-    let stray = if more_waiting {
-        Uint128::zero()
+    // With batches still waiting, what these did not receive is their loss, and everything
+    // else in the balance stays for the later call. Otherwise the whole balance is settled:
+    // the shortfall is the loss, rounding dust and any stray transfer go to all holders.
+    let (shortfall, dust, stray) = if more_waiting {
+        (expected_now - booked_sum, Uint128::zero(), Uint128::zero())
     } else {
-        arrived.saturating_sub(expected_sum)
+        let settled = arrived.min(expected_now);
+        (
+            expected_now - settled,
+            settled - booked_sum,
+            arrived.saturating_sub(expected_now),
+        )
     };
     state.reserved_for_claims += booked_sum;
     state.unlocked_surplus += dust + stray;
     state.totals.surplus += stray;
     state.totals.slashed += shortfall;
-    state.totals.unbonding = state.totals.unbonding.checked_sub(expected_sum)?;
+    state.totals.unbonding = state.totals.unbonding.checked_sub(expected_now)?;
     state.next_reconcile_id = next_reconcile_id;
     STATE.save(deps.storage, &state)?;
 
     Ok(Response::new()
         .add_attribute("action", "reconcile")
         .add_attribute("batches", matured.len().to_string())
-        .add_attribute("native_expected", expected_sum)
+        .add_attribute("native_expected", expected_now)
         .add_attribute("native_arrived", arrived)
         .add_attribute("shortfall", shortfall)
         .add_attribute("surplus", stray))
@@ -169,4 +181,23 @@ pub fn withdraw(
         });
     }
     Ok(response)
+}
+
+/// What all matured, unreconciled batches expect: everything still unbonding less the batches
+/// that have not matured. Those are the newest few (configuration keeps fewer than eight
+/// unbonding at once), read from the end.
+fn matured_expectation(
+    storage: &dyn cosmwasm_std::Storage,
+    state: &State,
+    now: u64,
+) -> Result<Uint128, ContractError> {
+    let mut unmatured = Uint128::zero();
+    for item in BATCHES.range(storage, None, None, Order::Descending) {
+        let (_, batch) = item?;
+        if batch.reconciled || batch.completes_at <= now {
+            break;
+        }
+        unmatured += batch.native_expected;
+    }
+    Ok(state.totals.unbonding.checked_sub(unmatured)?)
 }
