@@ -1,1 +1,22 @@
+//! Scenario tests of the Flowstake contracts on an in-process chain.
+//!
+//! The harness is [`SuiteBuilder`] and [`Suite`]: actions in `suite`, queries in `queries`,
+//! chain-side views in `chain`, the invariant checks in `invariants`. [`model`] holds the
+//! reference arithmetic the tests compute their expected figures with. The scenarios
+//! themselves live in `tests/`.
 
+pub mod accounts;
+pub mod builder;
+pub mod chain;
+pub mod errors;
+pub mod invariants;
+pub mod model;
+pub mod queries;
+pub mod suite;
+
+pub use accounts::*;
+pub use builder::{collector_contract, hub_contract, token_contract, CodeIds, SuiteBuilder};
+pub use chain::ChainUnbonding;
+pub use errors::{assert_hub_error, hub_error, token_error};
+pub use invariants::Snapshot;
+pub use suite::Suite;

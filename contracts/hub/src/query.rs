@@ -9,6 +9,7 @@ use flowstake::hub::{
 
 use crate::error::ContractError;
 use crate::execute::bond::shares_to_mint;
+use crate::execute::unbond::PAYOUT_MARGIN;
 use crate::math::{claim_for_shares, exchange_rate, native_for_shares};
 use crate::state::{
     validators, Batch, BATCHES, COLLECTOR, CONFIG, PAUSED, PENDING_BATCH, STATE, TOKEN,
@@ -180,7 +181,7 @@ fn requests(
                     status: BatchStatus::Pending,
                     shares,
                     native,
-                    expected_at: pending.submit_after + unbonding_period,
+                    expected_at: pending.submit_after + unbonding_period + PAYOUT_MARGIN,
                 });
             }
             let batch = BATCHES.load(deps.storage, batch_id)?;

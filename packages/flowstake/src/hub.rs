@@ -251,8 +251,9 @@ pub struct StateResponse {
     pub totals: Totals,
 }
 
-/// Running totals, in native units, from which conservation can be checked:
-/// `bonded + rewards = staked + paid_out + fees + slashed + reserved + surplus + expected`.
+/// Running totals, in native units, from which conservation can be checked to the unit:
+/// `bonded + rewards + surplus = total_native + unbonding + reserved_for_claims +
+/// unlocked_surplus + paid_out + fees + slashed`.
 #[cw_serde]
 #[derive(Default)]
 pub struct Totals {
@@ -266,7 +267,8 @@ pub struct Totals {
     pub slashed: Uint128,
     /// Native paid to users by withdrawals.
     pub paid_out: Uint128,
-    /// Stray native found at reconcile and re-staked.
+    /// Stray native found in the hub's balance (at reconcile, or stake on a removed validator
+    /// beyond the ledger), given to all holders.
     pub surplus: Uint128,
     /// Native submitted for unbonding whose batches are not yet reconciled.
     pub unbonding: Uint128,
@@ -307,6 +309,8 @@ pub struct BatchResponse {
     /// Native booked at reconcile (expected less any slash during unbonding).
     pub native_received: Uint128,
     pub submitted_at: u64,
+    /// When the batch counts as matured and can be reconciled: the chain's completion of the
+    /// unbonding plus a margin for the chain to pay it out.
     pub completes_at: u64,
     pub shares_claimed: Uint128,
     pub native_claimed: Uint128,

@@ -13,6 +13,12 @@ use crate::state::{
     validators, Batch, PendingBatch, BATCHES, CONFIG, PENDING_BATCH, STATE, TOKEN, UNBOND_REQUESTS,
 };
 
+/// Time after the chain's completion of an unbonding before its batch counts as matured. The
+/// chain pays matured unbondings at the end of a block, after that block's transactions, so a
+/// reconcile in the very block of completion would find the funds missing and, with other
+/// batches beside it, could mistake them for a slash. An hour spans hundreds of blocks.
+pub const PAYOUT_MARGIN: u64 = 3_600;
+
 fn token_msg(token: &Addr, msg: &Cw20ExecuteMsg) -> Result<WasmMsg, ContractError> {
     Ok(WasmMsg::Execute {
         contract_addr: token.to_string(),
@@ -179,7 +185,7 @@ fn submit_pending(
         native_received: Uint128::zero(),
         reconciled: false,
         submitted_at: now,
-        completes_at: now + config.unbonding_period,
+        completes_at: now + config.unbonding_period + PAYOUT_MARGIN,
         shares_claimed: Uint128::zero(),
         native_claimed: Uint128::zero(),
     };

@@ -4,6 +4,7 @@ use cosmwasm_std::{BankMsg, Coin, DepsMut, Env, Order, Response, Uint128};
 use cw_storage_plus::Bound;
 
 use crate::error::ContractError;
+use crate::ledger;
 use crate::math::{claim_for_shares, reconcile_split, shortfall_too_large};
 use crate::state::{Batch, State, BATCHES, CONFIG, STATE, UNBOND_REQUESTS};
 
@@ -34,6 +35,15 @@ pub fn reconcile(deps: DepsMut, env: Env, limit: Option<u32>) -> Result<Response
     let mut state = STATE.load(deps.storage)?;
     let now = env.block.time.seconds();
     let limit = bounded(limit, DEFAULT_RECONCILE_LIMIT, MAX_RECONCILE_LIMIT);
+    // Reconcile acts on real amounts, so the ledger is brought in line with the chain first.
+    let report = ledger::sync(
+        deps.storage,
+        &deps.querier,
+        &env.contract.address,
+        env.block.time,
+        &config,
+        &mut state,
+    )?;
 
     let mut matured: Vec<Batch> = BATCHES
         .range(
@@ -108,6 +118,7 @@ pub fn reconcile(deps: DepsMut, env: Env, limit: Option<u32>) -> Result<Response
     STATE.save(deps.storage, &state)?;
 
     Ok(Response::new()
+        .add_event(report.event)
         .add_attribute("action", "reconcile")
         .add_attribute("batches", matured.len().to_string())
         .add_attribute("native_expected", expected_now)

@@ -153,7 +153,7 @@ fn reconcile_and_withdraw_are_never_paused() {
     hub.advance(EPOCH);
     hub.execute_as("keeper", ExecuteMsg::SubmitBatch {})
         .unwrap();
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     hub.execute_as("guardian", pause(&ALL)).unwrap();
 
     hub.execute_as("keeper", ExecuteMsg::Reconcile { limit: None })

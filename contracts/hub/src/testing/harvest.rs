@@ -267,7 +267,7 @@ fn harvest_leaves_unbonded_funds_awaiting_reconcile_alone() {
     hub.advance(EPOCH);
     hub.execute_as("keeper", ExecuteMsg::SubmitBatch {})
         .unwrap();
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     assert_eq!(hub.balance, u(500));
 
     let response = harvest(&mut hub);

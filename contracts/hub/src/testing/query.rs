@@ -72,7 +72,7 @@ fn unbond_requests_show_each_batch_status() {
     hub.queue_unbond("alice", 500).unwrap();
     submit_after_epoch(&mut hub);
     hub.queue_unbond("alice", 200).unwrap();
-    hub.advance(UNBONDING - EPOCH);
+    hub.advance(MATURITY - EPOCH);
     hub.execute_as("keeper", ExecuteMsg::Reconcile { limit: None })
         .unwrap();
 

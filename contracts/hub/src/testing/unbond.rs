@@ -84,7 +84,7 @@ fn queue_unbond_books_the_request_for_the_cw20_sender_not_the_token() {
     assert_eq!(requests[0].native, u(400));
     assert_eq!(
         requests[0].expected_at,
-        pending(&hub).submit_after + UNBONDING
+        pending(&hub).submit_after + MATURITY
     );
 }
 
@@ -236,7 +236,7 @@ fn submit_burns_the_shares_and_undelegates_in_proportion_to_delegations() {
     assert_eq!(batch.status, BatchStatus::Unbonding);
     assert_eq!(batch.shares, u(3_000));
     assert_eq!(batch.native_expected, u(3_000));
-    assert_eq!(batch.completes_at, hub.now() + UNBONDING);
+    assert_eq!(batch.completes_at, hub.now() + MATURITY);
     let next = pending(&hub);
     assert_eq!((next.id, next.shares), (2, Uint128::zero()));
     assert_eq!(next.submit_after, hub.now() + EPOCH);

@@ -42,7 +42,7 @@ fn two_matured_batches() -> Hub {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 3_000)]);
     submit_batch(&mut hub, &[("bob", 1_000)]);
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     hub
 }
 
@@ -50,7 +50,7 @@ fn two_matured_batches() -> Hub {
 fn reconcile_before_maturity_is_refused() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 1_000)]);
-    hub.advance(UNBONDING - 1);
+    hub.advance(MATURITY - 1);
     let before = hub.snapshot();
 
     assert_eq!(
@@ -64,7 +64,7 @@ fn reconcile_before_maturity_is_refused() {
 fn reconcile_after_full_arrival_books_what_was_expected() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 1_000), ("bob", 500)]);
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     assert_eq!(hub.balance, u(1_500));
 
     let response = reconcile(&mut hub, None).unwrap();
@@ -89,7 +89,7 @@ fn reconcile_spreads_a_shortfall_within_the_bound_pro_rata() {
     submit_batch(&mut hub, &[("alice", 3_000)]);
     submit_batch(&mut hub, &[("bob", 1_000)]);
     hub.slash_unbonding(101); // 2.5 % of 4_000, the bound is 5 %
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
 
     let response = reconcile(&mut hub, None).unwrap();
 
@@ -109,7 +109,7 @@ fn reconcile_refuses_a_shortfall_beyond_the_bound_and_changes_nothing() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 3_000)]);
     hub.slash_unbonding(300); // 10 %
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     let before = hub.snapshot();
 
     let err = reconcile(&mut hub, None).unwrap_err();
@@ -131,14 +131,14 @@ fn reconcile_in_steps_books_a_shortfall_as_one_call_does() {
     submit_batch(&mut whole, &[("alice", 3_000)]);
     submit_batch(&mut whole, &[("bob", 1_000)]);
     whole.slash_unbonding(100);
-    whole.advance(UNBONDING);
+    whole.advance(MATURITY);
     reconcile(&mut whole, None).unwrap();
 
     let mut stepped = funded();
     submit_batch(&mut stepped, &[("alice", 3_000)]);
     submit_batch(&mut stepped, &[("bob", 1_000)]);
     stepped.slash_unbonding(100);
-    stepped.advance(UNBONDING);
+    stepped.advance(MATURITY);
     reconcile(&mut stepped, Some(1)).unwrap();
     reconcile(&mut stepped, Some(1)).unwrap();
 
@@ -169,7 +169,7 @@ fn reconcile_books_a_stray_transfer_as_surplus_restaked_at_harvest() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 1_000)]);
     hub.donate(50);
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
 
     let response = reconcile(&mut hub, None).unwrap();
     assert_eq!(attr(&response, "surplus"), "50");
@@ -190,7 +190,7 @@ fn withdraw_pays_the_pro_rata_share_rounded_down() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 2_000), ("bob", 1_001)]);
     hub.slash_unbonding(100);
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     reconcile(&mut hub, None).unwrap();
     assert_eq!(batch(&hub, 1).native_received, u(2_901));
 
@@ -221,7 +221,7 @@ fn withdraw_pays_the_pro_rata_share_rounded_down() {
 fn withdraw_before_reconcile_is_refused() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 1_000)]);
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     let before = hub.snapshot();
 
     let err = withdraw(&mut hub, "alice", None).unwrap_err();
@@ -242,7 +242,7 @@ fn withdraw_before_reconcile_is_refused() {
 fn withdraw_pays_the_named_receiver_once() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 1_000)]);
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     reconcile(&mut hub, None).unwrap();
     let carol = hub.addr("carol").to_string();
 
@@ -264,7 +264,7 @@ fn withdraw_respects_its_limit() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 1_000)]);
     submit_batch(&mut hub, &[("alice", 500)]);
-    hub.advance(UNBONDING);
+    hub.advance(MATURITY);
     reconcile(&mut hub, None).unwrap();
 
     let first = withdraw(&mut hub, "alice", Some(1)).unwrap();

@@ -1,0 +1,309 @@
+//! `Suite`: a running chain with the hub, the derivative token and the reward collector
+//! deployed, and one method per user action, crank and governance call. Queries, chain views
+//! and the invariant checks are in their own modules.
+//!
+//! cw-multi-test is more forgiving than a chain (see `toolchain.md`), and in one respect
+//! stricter: withdrawing rewards of zero from a delegation fails there ("Cannot transfer empty
+//! coins amount"), so a scenario must let time pass on every delegation before it harvests.
+
+use cosmwasm_std::{coins, to_json_binary, Addr, Coin, Decimal, Uint128};
+use cw20::Cw20ExecuteMsg;
+use cw_multi_test::error::AnyResult;
+use cw_multi_test::{App, AppResponse, Executor, StakingSudo, SudoMsg};
+use cw_ownable::Action;
+use flowstake::hub::{ConfigUpdate, ExecuteMsg, Operation, ReceiveMsg};
+use serde::Serialize;
+
+use crate::accounts::{BLOCK_SECONDS, DAY, DENOM, KEEPER};
+use crate::builder::CodeIds;
+use crate::chain::RewardMeter;
+
+/// A running chain with the three contracts deployed.
+pub struct Suite {
+    pub app: App,
+    pub hub: Addr,
+    pub token: Addr,
+    pub collector: Addr,
+    pub code_ids: CodeIds,
+    /// Every validator on the chain: the initial set first, then the spare ones.
+    pub(crate) validators: Vec<String>,
+    /// The seed deposit the hub was instantiated with.
+    pub seed: u128,
+    pub(crate) apr: Decimal,
+    pub(crate) meter: RewardMeter,
+}
+
+impl Suite {
+    // ---------------------------------------------------------------- addresses and time
+
+    /// The address of a named account.
+    pub fn addr(&self, name: &str) -> Addr {
+        self.app.api().addr_make(name)
+    }
+
+    /// Address of the validator at `index` (the initial set first, then spare validators).
+    pub fn validator(&self, index: usize) -> String {
+        self.validators[index].clone()
+    }
+
+    pub fn validator_count(&self) -> usize {
+        self.validators.len()
+    }
+
+    /// Current block time, in seconds.
+    pub fn now(&self) -> u64 {
+        self.app.block_info().time.seconds()
+    }
+
+    /// Moves block time and height forward; the chain pays out matured unbondings.
+    pub fn advance_seconds(&mut self, seconds: u64) {
+        let delegations = self.chain_delegations();
+        self.meter.accrue(&delegations, seconds, self.apr);
+        self.app.update_block(|block| {
+            block.time = block.time.plus_seconds(seconds);
+            block.height += (seconds / BLOCK_SECONDS).max(1);
+        });
+    }
+
+    pub fn advance_days(&mut self, days: u64) {
+        self.advance_seconds(days * DAY);
+    }
+
+    /// Moves time forward to `timestamp` (seconds); does nothing if it has passed.
+    pub fn advance_to(&mut self, timestamp: u64) {
+        let now = self.now();
+        if timestamp > now {
+            self.advance_seconds(timestamp - now);
+        }
+    }
+
+    /// Moves time forward until the pending batch may be submitted.
+    pub fn advance_to_submit(&mut self) {
+        let submit_after = self.pending_batch().submit_after;
+        self.advance_to(submit_after);
+    }
+
+    /// Slashes `percent` of the validator's stake, bonded and unbonding.
+    pub fn slash(&mut self, validator_index: usize, percent: u64) {
+        self.meter.exact = false;
+        let validator = self.validator(validator_index);
+        self.app
+            .sudo(SudoMsg::Staking(StakingSudo::Slash {
+                validator,
+                percentage: Decimal::percent(percent),
+            }))
+            .expect("slash failed");
+    }
+
+    // ---------------------------------------------------------------- user actions
+
+    /// Sends any message to the hub.
+    pub fn execute_hub(
+        &mut self,
+        sender: &str,
+        msg: &ExecuteMsg,
+        funds: &[Coin],
+    ) -> AnyResult<AppResponse> {
+        let sender = self.addr(sender);
+        let hub = self.hub.clone();
+        self.app.execute_contract(sender, hub, msg, funds)
+    }
+
+    /// Bonds `native` of the staking denom for the sender.
+    pub fn bond(&mut self, user: &str, native: u128) -> AnyResult<AppResponse> {
+        self.bond_with(user, &coins(native, DENOM), None, None)
+    }
+
+    pub fn bond_with(
+        &mut self,
+        user: &str,
+        funds: &[Coin],
+        receiver: Option<&str>,
+        min_shares: Option<u128>,
+    ) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::Bond {
+            receiver: receiver.map(|name| self.addr(name).into_string()),
+            min_shares: min_shares.map(Uint128::new),
+        };
+        self.execute_hub(user, &msg, funds)
+    }
+
+    /// Harvest, called by the keeper.
+    pub fn harvest(&mut self) -> AnyResult<AppResponse> {
+        let response = self.execute_hub(KEEPER, &ExecuteMsg::Harvest {}, &[])?;
+        self.meter.reset();
+        Ok(response)
+    }
+
+    /// Queues `shares` for unbonding through the token's `Send` hook.
+    pub fn queue_unbond(&mut self, user: &str, shares: u128) -> AnyResult<AppResponse> {
+        self.send_to_hub(user, shares, ReceiveMsg::QueueUnbond { receiver: None })
+    }
+
+    /// Queues `shares` of `user` for unbonding on behalf of `receiver`.
+    pub fn queue_unbond_for(
+        &mut self,
+        user: &str,
+        shares: u128,
+        receiver: &str,
+    ) -> AnyResult<AppResponse> {
+        let receiver = Some(self.addr(receiver).into_string());
+        self.send_to_hub(user, shares, ReceiveMsg::QueueUnbond { receiver })
+    }
+
+    fn send_to_hub(
+        &mut self,
+        user: &str,
+        shares: u128,
+        hook: ReceiveMsg,
+    ) -> AnyResult<AppResponse> {
+        let token = self.token.clone();
+        self.send_cw20(user, &token, shares, &hook)
+    }
+
+    /// Sends `amount` of any cw20 `token` to the hub with a hook message.
+    pub fn send_cw20<T: Serialize>(
+        &mut self,
+        user: &str,
+        token: &Addr,
+        amount: u128,
+        hook: &T,
+    ) -> AnyResult<AppResponse> {
+        let msg = Cw20ExecuteMsg::Send {
+            contract: self.hub.to_string(),
+            amount: Uint128::new(amount),
+            msg: to_json_binary(hook)?,
+        };
+        let sender = self.addr(user);
+        self.app.execute_contract(sender, token.clone(), &msg, &[])
+    }
+
+    pub fn cancel_unbond(&mut self, user: &str) -> AnyResult<AppResponse> {
+        self.execute_hub(user, &ExecuteMsg::CancelUnbond {}, &[])
+    }
+
+    pub fn submit_batch(&mut self) -> AnyResult<AppResponse> {
+        self.execute_hub(KEEPER, &ExecuteMsg::SubmitBatch {}, &[])
+    }
+
+    pub fn reconcile(&mut self) -> AnyResult<AppResponse> {
+        self.execute_hub(KEEPER, &ExecuteMsg::Reconcile { limit: None }, &[])
+    }
+
+    pub fn withdraw_unbonded(&mut self, user: &str) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::WithdrawUnbonded {
+            receiver: None,
+            limit: None,
+        };
+        self.execute_hub(user, &msg, &[])
+    }
+
+    pub fn sync(&mut self) -> AnyResult<AppResponse> {
+        self.execute_hub(KEEPER, &ExecuteMsg::Sync {}, &[])
+    }
+
+    /// A bank transfer to the hub that no message asked for.
+    pub fn donate(&mut self, from: &str, native: u128) -> AnyResult<AppResponse> {
+        let hub = self.hub.clone();
+        self.send_native(from, &hub, native)
+    }
+
+    /// A plain bank transfer of the staking denom.
+    pub fn send_native(&mut self, from: &str, to: &Addr, native: u128) -> AnyResult<AppResponse> {
+        let from = self.addr(from);
+        self.app
+            .send_tokens(from, to.clone(), &coins(native, DENOM))
+    }
+
+    // ---------------------------------------------------------------- derivative token
+
+    pub fn execute_token(&mut self, sender: &str, msg: &Cw20ExecuteMsg) -> AnyResult<AppResponse> {
+        let sender = self.addr(sender);
+        let token = self.token.clone();
+        self.app.execute_contract(sender, token, msg, &[])
+    }
+
+    pub fn transfer_shares(
+        &mut self,
+        from: &str,
+        to: &str,
+        shares: u128,
+    ) -> AnyResult<AppResponse> {
+        let msg = Cw20ExecuteMsg::Transfer {
+            recipient: self.addr(to).into_string(),
+            amount: Uint128::new(shares),
+        };
+        self.execute_token(from, &msg)
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    pub fn add_validator(
+        &mut self,
+        sender: &str,
+        address: &str,
+        weight: u64,
+    ) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::AddValidator {
+            address: address.to_string(),
+            weight,
+        };
+        self.execute_hub(sender, &msg, &[])
+    }
+
+    pub fn remove_validator(&mut self, sender: &str, address: &str) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::RemoveValidator {
+            address: address.to_string(),
+        };
+        self.execute_hub(sender, &msg, &[])
+    }
+
+    pub fn set_validator_weight(
+        &mut self,
+        sender: &str,
+        address: &str,
+        weight: u64,
+    ) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::SetValidatorWeight {
+            address: address.to_string(),
+            weight,
+        };
+        self.execute_hub(sender, &msg, &[])
+    }
+
+    pub fn pause_validator(&mut self, sender: &str, address: &str) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::PauseValidator {
+            address: address.to_string(),
+        };
+        self.execute_hub(sender, &msg, &[])
+    }
+
+    pub fn unpause_validator(&mut self, sender: &str, address: &str) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::UnpauseValidator {
+            address: address.to_string(),
+        };
+        self.execute_hub(sender, &msg, &[])
+    }
+
+    pub fn update_config(&mut self, sender: &str, update: ConfigUpdate) -> AnyResult<AppResponse> {
+        self.execute_hub(sender, &ExecuteMsg::UpdateConfig(Box::new(update)), &[])
+    }
+
+    pub fn pause(&mut self, sender: &str, operations: &[Operation]) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::Pause {
+            operations: operations.to_vec(),
+        };
+        self.execute_hub(sender, &msg, &[])
+    }
+
+    pub fn unpause(&mut self, sender: &str, operations: &[Operation]) -> AnyResult<AppResponse> {
+        let msg = ExecuteMsg::Unpause {
+            operations: operations.to_vec(),
+        };
+        self.execute_hub(sender, &msg, &[])
+    }
+
+    pub fn update_ownership(&mut self, sender: &str, action: Action) -> AnyResult<AppResponse> {
+        self.execute_hub(sender, &ExecuteMsg::UpdateOwnership(action), &[])
+    }
+}
