@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use cosmwasm_std::{Addr, Event, Order, QuerierWrapper, StakingMsg, Storage, Timestamp, Uint128};
+use cosmwasm_std::{DepsMut, Env, Event, Order, StakingMsg, Storage, Uint128};
 use flowstake::hub::Operation;
 
 use crate::error::ContractError;
@@ -77,15 +77,15 @@ pub struct SyncReport {
 /// If the rate moved beyond the configured bounds since the last sync, bond and unbond pause
 /// themselves and the event says why.
 pub fn sync(
-    storage: &mut dyn Storage,
-    querier: &QuerierWrapper,
-    hub: &Addr,
-    now: Timestamp,
+    deps: &mut DepsMut,
+    env: &Env,
     config: &Config,
     state: &mut State,
 ) -> Result<SyncReport, ContractError> {
-    let on_chain: HashMap<String, Uint128> = querier
-        .query_all_delegations(hub)?
+    let storage = &mut *deps.storage;
+    let on_chain: HashMap<String, Uint128> = deps
+        .querier
+        .query_all_delegations(&env.contract.address)?
         .into_iter()
         .filter(|d| d.amount.denom == config.denom)
         .map(|d| (d.validator, d.amount.amount))
@@ -127,7 +127,7 @@ pub fn sync(
             .add_attribute("reason", reason)
             .add_attribute("previous_rate", state.last_sync_rate.to_string());
     }
-    state.last_sync = now.seconds();
+    state.last_sync = env.block.time.seconds();
     state.last_sync_rate = rate;
     Ok(SyncReport {
         validators: set,

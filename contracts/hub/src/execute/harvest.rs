@@ -13,17 +13,10 @@ use crate::state::{COLLECTOR, CONFIG, STATE};
 /// the surplus found at reconcile, and has the collector forward what it holds. The forward
 /// comes last, so rewards the chain paid out automatically since the last harvest travel with
 /// it and are counted once, in `receive_rewards`.
-pub fn harvest(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
+pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let mut state = STATE.load(deps.storage)?;
-    let report = ledger::sync(
-        deps.storage,
-        &deps.querier,
-        &env.contract.address,
-        env.block.time,
-        &config,
-        &mut state,
-    )?;
+    let report = ledger::sync(&mut deps, &env, &config, &mut state)?;
 
     let mut response = Response::new().add_event(report.event);
     for validator in report.validators.iter().filter(|v| !v.delegated.is_zero()) {
@@ -94,17 +87,10 @@ pub fn receive_rewards(
         .add_attribute("native_restaked", native_to_stake))
 }
 
-pub fn sync(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
+pub fn sync(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let mut state = STATE.load(deps.storage)?;
-    let report = ledger::sync(
-        deps.storage,
-        &deps.querier,
-        &env.contract.address,
-        env.block.time,
-        &config,
-        &mut state,
-    )?;
+    let report = ledger::sync(&mut deps, &env, &config, &mut state)?;
     STATE.save(deps.storage, &state)?;
     Ok(Response::new()
         .add_event(report.event)

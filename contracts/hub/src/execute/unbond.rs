@@ -128,7 +128,7 @@ pub fn submit(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
 /// hub's unbonding entries. Each part is at most the validator's synced delegation, so the
 /// chain never refuses it for rounding.
 fn submit_pending(
-    deps: DepsMut,
+    mut deps: DepsMut,
     env: &Env,
     pending: PendingBatch,
 ) -> Result<Response, ContractError> {
@@ -144,14 +144,7 @@ fn submit_pending(
     }
     let config = CONFIG.load(deps.storage)?;
     let mut state = STATE.load(deps.storage)?;
-    let mut report = ledger::sync(
-        deps.storage,
-        &deps.querier,
-        &env.contract.address,
-        env.block.time,
-        &config,
-        &mut state,
-    )?;
+    let mut report = ledger::sync(&mut deps, env, &config, &mut state)?;
 
     let native = native_for_shares(pending.shares, state.total_native, state.total_shares)
         .map_err(|_| ContractError::NoBacking {

@@ -30,20 +30,17 @@ fn bounded(limit: Option<u32>, default: u32, max: u32) -> usize {
 /// that have not arrived yet, in the very block a batch matures, give the same error and a
 /// later call succeeds). More than expected is a stray transfer, booked as surplus for all
 /// holders, but only when no other matured batch is waiting for its share of the balance.
-pub fn reconcile(deps: DepsMut, env: Env, limit: Option<u32>) -> Result<Response, ContractError> {
+pub fn reconcile(
+    mut deps: DepsMut,
+    env: Env,
+    limit: Option<u32>,
+) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let mut state = STATE.load(deps.storage)?;
     let now = env.block.time.seconds();
     let limit = bounded(limit, DEFAULT_RECONCILE_LIMIT, MAX_RECONCILE_LIMIT);
     // Reconcile acts on real amounts, so the ledger is brought in line with the chain first.
-    let report = ledger::sync(
-        deps.storage,
-        &deps.querier,
-        &env.contract.address,
-        env.block.time,
-        &config,
-        &mut state,
-    )?;
+    let report = ledger::sync(&mut deps, &env, &config, &mut state)?;
 
     let mut matured: Vec<Batch> = BATCHES
         .range(
