@@ -26,9 +26,9 @@ fn bounded(limit: Option<u32>, default: u32, max: u32) -> usize {
 /// What arrived is the hub's balance less what it already owes (reserved for claims) and what
 /// it already knows to be surplus. If less arrived than the batches expected, the shortfall is
 /// a slash during unbonding, spread over them pro rata; beyond the configured bound it is not
-/// a plausible slash and reconcile stops with an error for governance to look into (funds
-/// that have not arrived yet, in the very block a batch matures, give the same error and a
-/// later call succeeds). More than expected is a stray transfer, booked as surplus for all
+/// a plausible slash and reconcile stops with an error for governance to look into. A batch
+/// counts as matured only [`crate::execute::unbond::PAYOUT_MARGIN`] after the chain's
+/// completion time, so its funds have arrived by then. More than expected is a stray transfer, booked as surplus for all
 /// holders, but only when no other matured batch is waiting for its share of the balance.
 pub fn reconcile(
     mut deps: DepsMut,
