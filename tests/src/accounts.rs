@@ -9,7 +9,7 @@ pub const OTHER_DENOM: &str = "uother";
 pub const USER_FUNDS: u128 = 1_000_000_000_000;
 
 pub const DAY: u64 = 86_400;
-/// One year as cw-multi-test counts it for rewards.
+/// One year as the chain counts it for rewards (`strict::YEAR_SECONDS`).
 pub const YEAR: u64 = 365 * DAY;
 /// Seconds per block when the harness moves time forward.
 pub const BLOCK_SECONDS: u64 = 5;

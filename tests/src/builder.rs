@@ -1,10 +1,11 @@
 //! `SuiteBuilder`: the chain (validators, staking parameters, funded accounts) and the hub's
-//! configuration, with defaults that keep scenarios short.
+//! configuration, with defaults that keep scenarios short. The chain is the strict one of
+//! [`crate::strict`]: it enforces x/staking's and x/distribution's rules.
 
-use cosmwasm_std::testing::{mock_env, MockApi};
+use cosmwasm_std::testing::MockApi;
 use cosmwasm_std::{coin, coins, Decimal, Empty, Uint128, Validator};
 use cw_multi_test::error::AnyResult;
-use cw_multi_test::{AppBuilder, Contract, ContractWrapper, Executor, StakingInfo};
+use cw_multi_test::{Contract, ContractWrapper, Executor, StakingInfo};
 use flowstake::hub::{
     ConfigResponse, InstantiateMsg, QueryMsg, RateBounds, TokenInfo, ValidatorWeight,
 };
@@ -13,6 +14,7 @@ use crate::accounts::{
     ACCOUNTS, DAY, DENOM, FEE_RECEIVER, GUARDIAN, OTHER_DENOM, OWNER, USER_FUNDS,
 };
 use crate::chain::RewardMeter;
+use crate::strict::strict_app;
 use crate::suite::Suite;
 
 pub fn hub_contract() -> Box<dyn Contract<Empty>> {
@@ -176,21 +178,22 @@ impl SuiteBuilder {
             apr: self.apr,
         };
         let user_funds = self.user_funds;
-        let mut app = AppBuilder::new().build(|router, api, storage| {
-            let block = mock_env().block;
-            router.staking.setup(storage, staking_info).unwrap();
-            for index in 0..validator_count {
-                let validator = Validator::create(
-                    validator_address(api, index),
+        let api = MockApi::default();
+        let validators: Vec<String> = (0..validator_count)
+            .map(|index| validator_address(&api, index))
+            .collect();
+        let chain_validators = validators
+            .iter()
+            .map(|address| {
+                Validator::create(
+                    address.clone(),
                     Decimal::zero(),
                     Decimal::one(),
                     Decimal::one(),
-                );
-                router
-                    .staking
-                    .add_validator(api, storage, &block, validator)
-                    .unwrap();
-            }
+                )
+            })
+            .collect();
+        let mut app = strict_app(staking_info, chain_validators, |router, api, storage| {
             for account in ACCOUNTS.into_iter().filter(|a| *a != FEE_RECEIVER) {
                 router
                     .bank
@@ -202,9 +205,6 @@ impl SuiteBuilder {
                     .unwrap();
             }
         });
-        let validators: Vec<String> = (0..validator_count)
-            .map(|index| validator_address(app.api(), index))
-            .collect();
 
         let hub_code_id = app.store_code(hub_contract());
         let token_code_id = app.store_code(token_contract());

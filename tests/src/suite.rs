@@ -2,14 +2,14 @@
 //! deployed, and one method per user action, crank and governance call. Queries, chain views
 //! and the invariant checks are in their own modules.
 //!
-//! cw-multi-test is more forgiving than a chain (see `toolchain.md`), and in one respect
-//! stricter: withdrawing rewards of zero from a delegation fails there ("Cannot transfer empty
-//! coins amount"), so a scenario must let time pass on every delegation before it harvests.
+//! The chain is the strict one of [`crate::strict`]: seven unbonding entries per validator,
+//! redelegation entries and the transitive-redelegation rule, rewards paid out automatically
+//! whenever a delegation changes, slashes at an infraction height, jailing.
 
 use cosmwasm_std::{coins, to_json_binary, Addr, Coin, Decimal, Uint128};
 use cw20::Cw20ExecuteMsg;
 use cw_multi_test::error::AnyResult;
-use cw_multi_test::{App, AppResponse, Executor, StakingSudo, SudoMsg};
+use cw_multi_test::{AppResponse, Executor};
 use cw_ownable::Action;
 use flowstake::hub::{ConfigUpdate, ExecuteMsg, Operation, ReceiveMsg};
 use serde::Serialize;
@@ -17,10 +17,13 @@ use serde::Serialize;
 use crate::accounts::{BLOCK_SECONDS, DAY, DENOM, KEEPER};
 use crate::builder::CodeIds;
 use crate::chain::RewardMeter;
+use crate::strict::{StrictApp, StrictChain, StrictSudo};
 
 /// A running chain with the three contracts deployed.
 pub struct Suite {
-    pub app: App,
+    /// The in-process chain: cw-multi-test's `App` with the strict staking and distribution
+    /// modules.
+    pub app: StrictApp,
     pub hub: Addr,
     pub token: Addr,
     pub collector: Addr,
@@ -55,10 +58,18 @@ impl Suite {
         self.app.block_info().time.seconds()
     }
 
+    /// Current block height.
+    pub fn height(&self) -> u64 {
+        self.app.block_info().height
+    }
+
     /// Moves block time and height forward; the chain pays out matured unbondings.
     pub fn advance_seconds(&mut self, seconds: u64) {
+        let markers = self.reward_markers();
+        self.meter.settle(&markers);
         let delegations = self.chain_delegations();
-        self.meter.accrue(&delegations, seconds, self.apr);
+        let earning = self.earning_validators();
+        self.meter.accrue(&delegations, &earning, seconds, self.apr);
         self.app.update_block(|block| {
             block.time = block.time.plus_seconds(seconds);
             block.height += (seconds / BLOCK_SECONDS).max(1);
@@ -83,16 +94,47 @@ impl Suite {
         self.advance_to(submit_after);
     }
 
-    /// Slashes `percent` of the validator's stake, bonded and unbonding.
+    /// Slashes `percent` of the validator's stake, bonded and unbonding: an infraction
+    /// committed in the block of the oldest unbonding or redelegation entry the slash can still
+    /// reach (in the current block if there is none), so every pending entry of the validator
+    /// is cut, as on a chain that finds a double sign late.
     pub fn slash(&mut self, validator_index: usize, percent: u64) {
+        let validator = self.validator(validator_index);
+        let infraction_height = self
+            .app
+            .oldest_entry_height(&validator)
+            .unwrap_or_else(|| self.height());
+        self.slash_at_height(validator_index, percent, infraction_height)
+            .expect("slash failed");
+    }
+
+    /// Slashes `percent` of the validator's stake for an infraction at `infraction_height`:
+    /// of its tokens when that block began, first from the entries created since, the rest
+    /// from the bonded stake.
+    pub fn slash_at_height(
+        &mut self,
+        validator_index: usize,
+        percent: u64,
+        infraction_height: u64,
+    ) -> AnyResult<AppResponse> {
         self.meter.exact = false;
         let validator = self.validator(validator_index);
-        self.app
-            .sudo(SudoMsg::Staking(StakingSudo::Slash {
-                validator,
-                percentage: Decimal::percent(percent),
-            }))
-            .expect("slash failed");
+        self.app.strict_sudo(StrictSudo::Slash {
+            validator,
+            infraction_height,
+            fraction: Decimal::percent(percent),
+        })
+    }
+
+    /// Jails the validator: it leaves the active set and stops earning rewards.
+    pub fn jail(&mut self, validator_index: usize) -> AnyResult<AppResponse> {
+        let validator = self.validator(validator_index);
+        self.app.strict_sudo(StrictSudo::Jail { validator })
+    }
+
+    pub fn unjail(&mut self, validator_index: usize) -> AnyResult<AppResponse> {
+        let validator = self.validator(validator_index);
+        self.app.strict_sudo(StrictSudo::Unjail { validator })
     }
 
     // ---------------------------------------------------------------- user actions
@@ -131,7 +173,8 @@ impl Suite {
     /// Harvest, called by the keeper.
     pub fn harvest(&mut self) -> AnyResult<AppResponse> {
         let response = self.execute_hub(KEEPER, &ExecuteMsg::Harvest {}, &[])?;
-        self.meter.reset();
+        let markers = self.reward_markers();
+        self.meter.reset(markers);
         Ok(response)
     }
 

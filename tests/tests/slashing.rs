@@ -7,10 +7,16 @@ use flowstake_hub::error::ContractError;
 use flowstake_tests::model::{claim, RateModel};
 use flowstake_tests::*;
 
-/// What the chain leaves of `amount` after a slash of `percent`: it scales the stake and rounds
-/// the remainder down.
+/// What the chain takes from `amount` in a slash of `percent`: x/staking burns
+/// `slashFactor.MulInt(amount).TruncateInt()`, so the loss rounds down and the stake keeps the
+/// fraction.
+fn slash_of(amount: u128, percent: u128) -> u128 {
+    amount * percent / 100
+}
+
+/// What the chain leaves of `amount` after a slash of `percent`.
 fn after_slash(amount: u128, percent: u128) -> u128 {
-    amount * (100 - percent) / 100
+    amount - slash_of(amount, percent)
 }
 
 /// The validator of the initial set with the most of the hub's bonded stake.
@@ -151,9 +157,12 @@ fn slash_during_unbonding_is_shared_pro_rata_by_the_batch() {
     let unbonding = suite.chain_unbonding(index);
     let bonded = suite.chain_delegation(index);
     suite.advance_days(1);
+    // The infraction predates the submission: x/staking takes 10 % of the validator's tokens
+    // at that height, bonded and since unbonded, cuts the unbonding entry by 10 % of its
+    // initial balance and burns the rest of the 10 % from the bonded tokens.
     suite.slash(index, 10);
-    let unbonding_lost = unbonding - after_slash(unbonding, 10);
-    let bonded_lost = bonded - after_slash(bonded, 10);
+    let unbonding_lost = slash_of(unbonding, 10);
+    let bonded_lost = slash_of(bonded + unbonding, 10) - unbonding_lost;
     assert_eq!(suite.chain_unbonding(index), unbonding - unbonding_lost);
     assert_eq!(suite.chain_delegation(index), bonded - bonded_lost);
 

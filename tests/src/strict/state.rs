@@ -1,0 +1,198 @@
+//! What the strict chain stores: parameters, validators with their tokens and delegator shares,
+//! delegations, unbonding and redelegation entries, each validator's token history (for slashes
+//! at a past height) and the withdraw addresses. Every key is prefixed `strict_` so that nothing
+//! collides with the keys of cw-multi-test's own modules.
+
+use cosmwasm_std::{
+    Addr, Decimal, Decimal256, Order, StdResult, Storage, Timestamp, Uint128, Uint256, Validator,
+};
+use cw_storage_plus::{Bound, Item, Map};
+use serde::{Deserialize, Serialize};
+
+use super::error::ChainError;
+
+/// x/staking `MaxEntries`: the most unbonding entries per (delegator, validator) and the most
+/// redelegation entries per (delegator, source, destination).
+pub const MAX_ENTRIES: usize = 7;
+
+/// Seconds in the year the APR is counted over.
+pub const YEAR_SECONDS: u64 = 365 * 24 * 60 * 60;
+
+/// The chain's staking parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChainParams {
+    pub bonded_denom: String,
+    /// Seconds from an undelegation to its payout, and the lifetime of a redelegation entry.
+    pub unbonding_time: u64,
+    /// Rewards a year per staked token, before commission.
+    pub apr: Decimal,
+}
+
+/// Where a validator stands in the validator set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValidatorStatus {
+    /// In the active set: it earns rewards.
+    Bonded,
+    /// Left the active set (jailed) at `height`; becomes unbonded at `completes_at`.
+    Unbonding {
+        height: u64,
+        completes_at: Timestamp,
+    },
+    /// Out of the set for longer than the unbonding time.
+    Unbonded,
+}
+
+/// A validator as x/staking keeps it, with the reward index of x/distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ValidatorState {
+    pub info: Validator,
+    /// Bonded tokens, slashes deducted.
+    pub tokens: Uint128,
+    /// Shares issued to all its delegators; `tokens / delegator_shares` is the exchange rate.
+    pub delegator_shares: Decimal256,
+    pub jailed: bool,
+    pub status: ValidatorStatus,
+    /// Cumulative rewards per token, in units of `1 / (10^36 * YEAR_SECONDS)` native, up to
+    /// `index_time`.
+    pub reward_index: Uint256,
+    pub index_time: Timestamp,
+}
+
+/// One delegator's stake at one validator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DelegationState {
+    pub shares: Decimal256,
+    /// The validator's reward index when the current reward period started.
+    pub index_start: Uint256,
+    /// Rewards earned in this period before a slash changed the stake, in index units.
+    pub accrued: Uint256,
+    /// Block time of the period's start: the delegation's creation or its last withdrawal.
+    pub rewards_since: Timestamp,
+}
+
+/// One entry of an unbonding delegation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnbondingEntry {
+    pub creation_height: u64,
+    pub completion_time: Timestamp,
+    pub initial_balance: Uint128,
+    /// What will be paid out: the initial balance less slashes.
+    pub balance: Uint128,
+}
+
+/// One entry of a redelegation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RedelegationEntry {
+    pub creation_height: u64,
+    pub completion_time: Timestamp,
+    pub initial_balance: Uint128,
+    /// Shares the redelegation created at the destination.
+    pub shares_dst: Decimal256,
+}
+
+pub const PARAMS: Item<ChainParams> = Item::new("strict_params");
+pub const VALIDATORS: Map<&str, ValidatorState> = Map::new("strict_validators");
+/// (delegator, validator) -> delegation.
+pub const DELEGATIONS: Map<(&Addr, &str), DelegationState> = Map::new("strict_delegations");
+/// (delegator, validator) -> entries, oldest first.
+pub const UNBONDINGS: Map<(&Addr, &str), Vec<UnbondingEntry>> = Map::new("strict_unbondings");
+/// (delegator, source, destination) -> entries, oldest first.
+pub const REDELEGATIONS: Map<(&Addr, &str, &str), Vec<RedelegationEntry>> =
+    Map::new("strict_redelegations");
+/// (validator, height) -> the validator's tokens at the end of that height.
+pub const TOKEN_HISTORY: Map<(&str, u64), Uint128> = Map::new("strict_token_history");
+/// delegator -> where its rewards are paid, if not to itself.
+pub const WITHDRAW_ADDRESSES: Map<&Addr, Addr> = Map::new("strict_withdraw_addresses");
+/// The earliest time at which an unbonding entry, a redelegation entry or a validator's
+/// unbonding completes; the end of block has nothing to do before it.
+pub const NEXT_MATURITY: Item<Timestamp> = Item::new("strict_next_maturity");
+
+/// Records that something completes at `time`.
+pub fn note_maturity(storage: &mut dyn Storage, time: Timestamp) -> StdResult<()> {
+    match NEXT_MATURITY.may_load(storage)? {
+        Some(next) if next <= time => Ok(()),
+        _ => NEXT_MATURITY.save(storage, &time),
+    }
+}
+
+pub fn params(storage: &dyn Storage) -> Result<ChainParams, ChainError> {
+    PARAMS.may_load(storage)?.ok_or(ChainError::NotSetUp {})
+}
+
+pub fn load_validator(storage: &dyn Storage, address: &str) -> Result<ValidatorState, ChainError> {
+    VALIDATORS
+        .may_load(storage, address)?
+        .ok_or_else(|| ChainError::NoValidator {
+            address: address.to_string(),
+        })
+}
+
+/// Saves a validator and records its tokens at `height` for later slashes.
+pub fn save_validator(
+    storage: &mut dyn Storage,
+    height: u64,
+    validator: &ValidatorState,
+) -> StdResult<()> {
+    let address = validator.info.address.as_str();
+    VALIDATORS.save(storage, address, validator)?;
+    TOKEN_HISTORY.save(storage, (address, height), &validator.tokens)
+}
+
+/// The validator's tokens at the end of `height` (the latest record at or before it).
+pub fn tokens_at(storage: &dyn Storage, validator: &str, height: u64) -> StdResult<Uint128> {
+    let latest = TOKEN_HISTORY
+        .prefix(validator)
+        .range(
+            storage,
+            None,
+            Some(Bound::inclusive(height)),
+            Order::Descending,
+        )
+        .next()
+        .transpose()?;
+    Ok(latest.map(|(_, tokens)| tokens).unwrap_or_default())
+}
+
+pub fn withdraw_address(storage: &dyn Storage, delegator: &Addr) -> StdResult<Addr> {
+    Ok(WITHDRAW_ADDRESSES
+        .may_load(storage, delegator)?
+        .unwrap_or_else(|| delegator.clone()))
+}
+
+/// An unbonding delegation: ((delegator, validator), entries).
+pub type UnbondingRecord = ((Addr, String), Vec<UnbondingEntry>);
+/// A redelegation: ((delegator, source, destination), entries).
+pub type RedelegationRecord = ((Addr, String, String), Vec<RedelegationEntry>);
+
+/// Every unbonding delegation.
+pub fn all_unbondings(storage: &dyn Storage) -> StdResult<Vec<UnbondingRecord>> {
+    UNBONDINGS
+        .range(storage, None, None, Order::Ascending)
+        .collect()
+}
+
+/// Every redelegation.
+pub fn all_redelegations(storage: &dyn Storage) -> StdResult<Vec<RedelegationRecord>> {
+    REDELEGATIONS
+        .range(storage, None, None, Order::Ascending)
+        .collect()
+}
+
+/// x/staking `HasReceivingRedelegation`: whether a redelegation of `delegator` into
+/// `validator` still has an entry that has not matured.
+pub fn has_receiving_redelegation(
+    storage: &dyn Storage,
+    delegator: &Addr,
+    validator: &str,
+) -> StdResult<bool> {
+    for item in REDELEGATIONS
+        .sub_prefix(delegator)
+        .keys(storage, None, None, Order::Ascending)
+    {
+        let (_, destination) = item?;
+        if destination == validator {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
