@@ -75,6 +75,9 @@ pub enum ContractError {
     #[error("no batch has matured for reconcile")]
     NothingToReconcile {},
 
+    #[error("batch {batch_id} may have been paid out and matures at {matures_at}; reconcile then")]
+    PayoutPending { batch_id: u64, matures_at: u64 },
+
     #[error("unbonded funds short beyond the bound: expected {expected}, arrived {arrived}")]
     ShortfallTooLarge { expected: Uint128, arrived: Uint128 },
 

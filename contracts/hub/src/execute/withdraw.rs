@@ -4,9 +4,10 @@ use cosmwasm_std::{BankMsg, Coin, DepsMut, Env, Order, Response, Uint128};
 use cw_storage_plus::Bound;
 
 use crate::error::ContractError;
+use crate::execute::unbond::PAYOUT_MARGIN;
 use crate::ledger;
 use crate::math::{claim_for_shares, reconcile_split, shortfall_too_large};
-use crate::state::{Batch, State, BATCHES, CONFIG, STATE, UNBOND_REQUESTS};
+use crate::state::{Batch, BATCHES, CONFIG, STATE, UNBOND_REQUESTS};
 
 /// Batches reconciled per call unless the caller asks for fewer.
 pub const DEFAULT_RECONCILE_LIMIT: u32 = 10;
@@ -74,11 +75,19 @@ pub fn reconcile(
     let expected_now: Uint128 = expected.iter().copied().sum();
     // What every matured batch expects, including those left for a later call: the
     // shortfall is measured and shared over all of them, whatever the limit.
-    let expected_total = if more_waiting {
-        matured_expectation(deps.storage, &state, now)?
-    } else {
-        expected_now
-    };
+    let unmatured = unmatured_batches(deps.storage, now)?;
+    if let Some(batch) = unmatured
+        .oldest
+        .filter(|b| b.completes_at - PAYOUT_MARGIN <= now)
+    {
+        // The chain may already have paid this batch into the balance: until it matures,
+        // the balance cannot be told apart between it and the batches booked now.
+        return Err(ContractError::PayoutPending {
+            batch_id: batch.id,
+            matures_at: batch.completes_at,
+        });
+    }
+    let expected_total = state.totals.unbonding.checked_sub(unmatured.expected)?;
     if shortfall_too_large(expected_total, arrived, config.max_unbond_shortfall) {
         return Err(ContractError::ShortfallTooLarge {
             expected: expected_total,
@@ -191,21 +200,30 @@ pub fn withdraw(
     Ok(response)
 }
 
-/// What all matured, unreconciled batches expect: everything still unbonding less the batches
-/// that have not matured. Those are the newest few (configuration keeps fewer than eight
-/// unbonding at once), read from the end.
-fn matured_expectation(
+/// The submitted batches that have not matured yet: the newest few (configuration keeps
+/// fewer than eight unbonding at once), read from the end.
+struct Unmatured {
+    /// What they expect in all.
+    expected: Uint128,
+    /// The one that matures first.
+    oldest: Option<Batch>,
+}
+
+fn unmatured_batches(
     storage: &dyn cosmwasm_std::Storage,
-    state: &State,
     now: u64,
-) -> Result<Uint128, ContractError> {
-    let mut unmatured = Uint128::zero();
+) -> Result<Unmatured, ContractError> {
+    let mut unmatured = Unmatured {
+        expected: Uint128::zero(),
+        oldest: None,
+    };
     for item in BATCHES.range(storage, None, None, Order::Descending) {
         let (_, batch) = item?;
         if batch.reconciled || batch.completes_at <= now {
             break;
         }
-        unmatured += batch.native_expected;
+        unmatured.expected += batch.native_expected;
+        unmatured.oldest = Some(batch);
     }
-    Ok(state.totals.unbonding.checked_sub(unmatured)?)
+    Ok(unmatured)
 }

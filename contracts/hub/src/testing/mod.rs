@@ -44,7 +44,8 @@ pub const DAY: u64 = 86_400;
 pub const EPOCH: u64 = 4 * DAY;
 pub const UNBONDING: u64 = 21 * DAY;
 /// From submission until a batch counts as matured: the unbonding period and the payout margin.
-pub const MATURITY: u64 = UNBONDING + crate::execute::unbond::PAYOUT_MARGIN;
+pub use crate::execute::unbond::PAYOUT_MARGIN;
+pub const MATURITY: u64 = UNBONDING + PAYOUT_MARGIN;
 pub const SEED: u128 = 1_000;
 pub const MIN_BOND: u128 = 100;
 pub const MIN_UNBOND: u128 = 50;

@@ -278,3 +278,35 @@ fn withdraw_respects_its_limit() {
         ContractError::NothingToWithdraw { .. }
     ));
 }
+
+#[test]
+fn reconcile_waits_while_a_later_batch_may_already_be_paid_out() {
+    // Batch 2's unbonding has completed on the chain, so its funds sit in the balance beside
+    // batch 1's, but its payout margin has not passed. Booking batch 1 now would count batch
+    // 2's funds as a stray transfer.
+    let mut hub = funded();
+    submit_batch(&mut hub, &[("alice", 3_000)]);
+    submit_batch(&mut hub, &[("bob", 1_000)]);
+    hub.advance(UNBONDING + PAYOUT_MARGIN / 2);
+    assert_eq!(hub.balance, u(4_000));
+    assert_eq!(batch(&hub, 1).status, BatchStatus::Unbonding);
+    let before = hub.snapshot();
+
+    assert_eq!(
+        reconcile(&mut hub, None).unwrap_err(),
+        ContractError::PayoutPending {
+            batch_id: 2,
+            matures_at: batch(&hub, 2).completes_at,
+        }
+    );
+    assert_eq!(hub.snapshot(), before);
+
+    hub.advance(PAYOUT_MARGIN);
+    reconcile(&mut hub, None).unwrap();
+    assert_eq!(batch(&hub, 1).native_received, u(3_000));
+    assert_eq!(batch(&hub, 2).native_received, u(1_000));
+    let state = hub.state();
+    assert_eq!(state.totals.surplus, Uint128::zero());
+    assert_eq!(state.unlocked_surplus, Uint128::zero());
+    assert_eq!(state.reserved_for_claims, u(4_000));
+}

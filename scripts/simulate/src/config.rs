@@ -1,0 +1,206 @@
+//! The scenario: the chain, the hub's configuration, the users' habits and the two events (a
+//! slash and a validator removal), with the bounds every figure must respect.
+
+use cosmwasm_std::Decimal;
+
+use crate::error::SimError;
+
+/// One day, in seconds.
+pub const DAY: u64 = 86_400;
+/// One year as the in-process chain counts it for rewards.
+pub const YEAR: u64 = 365 * DAY;
+/// The chain's staking denom.
+pub const DENOM: &str = "ustake";
+/// Units of the denom per whole token, for display.
+pub const UNITS_PER_TOKEN: u128 = 1_000_000;
+
+pub const MAX_VALIDATORS: usize = 150;
+pub const MAX_USERS: usize = 10_000;
+pub const MAX_DAYS: u64 = 3_650;
+/// The highest APR accepted, in percent. With the stake budget below it keeps every reward
+/// computation of the in-process chain far from its `Decimal` range.
+pub const MAX_APR_PERCENT: u64 = 100;
+
+/// The most native the users may hold together, per validator. cw-multi-test multiplies a
+/// validator's accrued rewards by its stake in a `Decimal` (at most 3.4e20), so a validator's
+/// stake must stay well below `sqrt(3.4e20 * YEAR / (apr * DAY))`, about 3.5e11 at 100 %; this
+/// budget leaves room for a year of rewards and for an uneven spread over the validators.
+pub const FUNDS_PER_VALIDATOR: u128 = 25_000_000_000;
+/// A tenth of `Decimal::MAX`: the bound on [`ScenarioConfig::peak_reward_product`].
+const REWARD_PRODUCT_LIMIT: f64 = 3.4e19;
+/// What one user holds at most on average: 10,000 tokens.
+pub const MAX_MEAN_FUNDS: u128 = 10_000 * UNITS_PER_TOKEN;
+
+/// How the users behave, as daily probabilities per user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Behaviour {
+    /// Users make their first bond on a day drawn uniformly from `0..join_window_days`.
+    pub join_window_days: u64,
+    /// Chance of bonding again on a given day.
+    pub bond: f64,
+    /// Chance of queueing part of one's derivative for unbonding.
+    pub unbond: f64,
+    /// Chance of cancelling a request still in the pending batch.
+    pub cancel: f64,
+    /// Chance of withdrawing, once a request is withdrawable.
+    pub withdraw: f64,
+    /// Chance of sending a call the hub must reject (a bond below the minimum, a cancel with
+    /// nothing pending), to check that it changes nothing.
+    pub rejected: f64,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Self {
+            join_window_days: 30,
+            bond: 0.03,
+            unbond: 0.02,
+            cancel: 0.15,
+            withdraw: 0.5,
+            rejected: 0.002,
+        }
+    }
+}
+
+/// Everything a run depends on. The same configuration and seed give the same run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioConfig {
+    pub validators: usize,
+    pub users: usize,
+    pub days: u64,
+    /// Staking APR of every validator (no commission).
+    pub apr: Decimal,
+    /// The hub's protocol fee on rewards.
+    pub fee_rate: Decimal,
+    pub seed: u64,
+    /// The hub's epoch between batch submissions.
+    pub epoch_period: u64,
+    /// The chain's unbonding time, and the hub's `unbonding_period`.
+    pub unbonding_period: u64,
+    /// The seed deposit at instantiation, minted as dead shares.
+    pub seed_deposit: u128,
+    pub min_bond: u128,
+    pub min_unbond: u128,
+    /// Day on which one validator is slashed, if the run lasts that long.
+    pub slash_day: Option<u64>,
+    pub slash_fraction: Decimal,
+    /// Day on which governance removes one validator, if the run lasts that long.
+    pub removal_day: Option<u64>,
+    pub behaviour: Behaviour,
+}
+
+impl Default for ScenarioConfig {
+    fn default() -> Self {
+        Self {
+            validators: 30,
+            users: 1_000,
+            days: 180,
+            apr: Decimal::percent(10),
+            fee_rate: Decimal::percent(5),
+            seed: 42,
+            epoch_period: 4 * DAY,
+            unbonding_period: 21 * DAY,
+            seed_deposit: UNITS_PER_TOKEN,
+            min_bond: UNITS_PER_TOKEN / 100,
+            min_unbond: UNITS_PER_TOKEN / 100,
+            slash_day: Some(60),
+            slash_fraction: Decimal::percent(5),
+            removal_day: Some(90),
+            behaviour: Behaviour::default(),
+        }
+    }
+}
+
+impl ScenarioConfig {
+    /// Checks every bound; the message names the value and the bound.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let fail = |message: String| Err(SimError::Config(message));
+        if !(1..=MAX_VALIDATORS).contains(&self.validators) {
+            return fail(format!(
+                "validators must be 1..={MAX_VALIDATORS}, got {}",
+                self.validators
+            ));
+        }
+        if !(1..=MAX_USERS).contains(&self.users) {
+            return fail(format!("users must be 1..={MAX_USERS}, got {}", self.users));
+        }
+        if !(1..=MAX_DAYS).contains(&self.days) {
+            return fail(format!("days must be 1..={MAX_DAYS}, got {}", self.days));
+        }
+        if self.apr.is_zero() || self.apr > Decimal::percent(MAX_APR_PERCENT) {
+            return fail(format!(
+                "apr must be above 0 and at most {MAX_APR_PERCENT} %, got {} %",
+                self.apr * Decimal::percent(10_000)
+            ));
+        }
+        if self.peak_reward_product() > REWARD_PRODUCT_LIMIT {
+            return fail(format!(
+                "{} days at {} % would grow a validator's stake beyond what the in-process \
+                 chain's reward arithmetic holds; lower --apr or --days",
+                self.days,
+                self.apr * Decimal::percent(10_000)
+            ));
+        }
+        if self.fee_rate > flowstake::MAX_FEE_RATE {
+            return fail(format!(
+                "fee must be at most {} %, got {} %",
+                flowstake::MAX_FEE_RATE * Decimal::percent(10_000),
+                self.fee_rate * Decimal::percent(10_000)
+            ));
+        }
+        if self.slash_fraction.is_zero() || self.slash_fraction >= Decimal::percent(10) {
+            return fail("the slash must be above 0 and below 10 %".to_string());
+        }
+        if self.epoch_period % DAY != 0 || self.epoch_period == 0 {
+            return fail("the epoch must be a whole number of days".to_string());
+        }
+        let probabilities = [
+            self.behaviour.bond,
+            self.behaviour.unbond,
+            self.behaviour.cancel,
+            self.behaviour.withdraw,
+            self.behaviour.rejected,
+        ];
+        if probabilities.iter().any(|p| !(0.0..=1.0).contains(p)) {
+            return fail("behaviour probabilities must be within 0..=1".to_string());
+        }
+        Ok(())
+    }
+
+    /// The largest `rewards * stake` product the chain will compute for one validator and one
+    /// day: the stake budget with half again for an uneven spread, grown by a whole run of
+    /// compounded rewards.
+    fn peak_reward_product(&self) -> f64 {
+        let apr = decimal_to_f64(self.apr);
+        let growth = (apr * self.days as f64 / 365.0).exp();
+        let stake = FUNDS_PER_VALIDATOR as f64 * 1.5 * growth;
+        stake * stake * apr * DAY as f64 / YEAR as f64
+    }
+
+    /// Mean starting funds of a user: the stake budget shared out, at most
+    /// [`MAX_MEAN_FUNDS`], never below ten minimum bonds.
+    pub fn mean_funds(&self) -> u128 {
+        let budget = FUNDS_PER_VALIDATOR * self.validators as u128 / self.users as u128;
+        budget.min(MAX_MEAN_FUNDS).max(10 * self.min_bond)
+    }
+
+    /// The longest a request may take to become withdrawable: one epoch to be submitted, the
+    /// unbonding period, the hub's payout margin, and one daily crank each for submission and
+    /// reconcile.
+    pub fn liveness_bound(&self) -> u64 {
+        self.epoch_period
+            + self.unbonding_period
+            + flowstake_hub::execute::unbond::PAYOUT_MARGIN
+            + 2 * DAY
+    }
+
+    /// The configured APR less the protocol fee.
+    pub fn net_apr(&self) -> f64 {
+        decimal_to_f64(self.apr) * (1.0 - decimal_to_f64(self.fee_rate))
+    }
+}
+
+/// A `Decimal` as a float, for reporting only.
+pub fn decimal_to_f64(value: Decimal) -> f64 {
+    value.atomics().u128() as f64 / 10f64.powi(Decimal::DECIMAL_PLACES as i32)
+}

@@ -1,0 +1,254 @@
+//! Short scenarios through the same engine as the `simulate` command, with the summary's
+//! figures checked against values computed here from the rules of the design and from what the
+//! hub and the bank report.
+
+use cosmwasm_std::{Decimal, Uint128};
+use flowstake::hub::{QueryMsg, StateResponse};
+use flowstake_simulate::config::{DAY, DENOM};
+use flowstake_simulate::{Behaviour, DayRecord, Report, ScenarioConfig, Simulation};
+
+const DAYS: u64 = 40;
+const EPOCH_DAYS: u64 = 4;
+const UNBONDING_DAYS: u64 = 21;
+const VALIDATORS: usize = 3;
+
+/// Five busy users who all join on day 0, so that every validator holds stake from the first
+/// day. 36.5 % a year is 0.1 % a day: the chain's daily reward on a delegation is exactly
+/// `floor(delegation / 1000)`.
+fn busy_scenario() -> ScenarioConfig {
+    ScenarioConfig {
+        validators: VALIDATORS,
+        users: 5,
+        days: DAYS,
+        apr: Decimal::permille(365),
+        fee_rate: Decimal::percent(5),
+        seed: 7,
+        epoch_period: EPOCH_DAYS * DAY,
+        unbonding_period: UNBONDING_DAYS * DAY,
+        slash_day: None,
+        removal_day: None,
+        behaviour: Behaviour {
+            join_window_days: 1,
+            bond: 0.3,
+            unbond: 0.5,
+            cancel: 0.1,
+            withdraw: 1.0,
+            rejected: 0.05,
+        },
+        ..ScenarioConfig::default()
+    }
+}
+
+fn run(config: ScenarioConfig) -> (Simulation, Report) {
+    let mut simulation = Simulation::new(config).expect("the scenario is valid");
+    let report = simulation.run(&mut |_: &DayRecord| {});
+    if let Some(halt) = &report.halt {
+        panic!("the run stopped: {halt}");
+    }
+    (simulation, report)
+}
+
+fn hub_state(simulation: &Simulation) -> StateResponse {
+    let chain = &simulation.chain;
+    chain
+        .app
+        .wrap()
+        .query_wasm_smart(&chain.hub, &QueryMsg::State {})
+        .expect("state query")
+}
+
+fn balance(simulation: &Simulation, address: &cosmwasm_std::Addr) -> u128 {
+    let coin = simulation.chain.app.wrap().query_balance(address, DENOM);
+    coin.expect("balance query").amount.u128()
+}
+
+#[test]
+fn short_run_summary_matches_independent_figures() {
+    let config = busy_scenario();
+    let (simulation, report) = run(config.clone());
+    let summary = &report.summary;
+    let state = hub_state(&simulation);
+    let totals = &state.totals;
+
+    assert_eq!(summary.days_run, DAYS);
+    assert_eq!(report.records.len() as u64, DAYS + 1);
+    assert_eq!(summary.violations, 0);
+    assert!(summary.checks > 1_000, "only {} checks", summary.checks);
+    assert_eq!(summary.stats.harvests, DAYS);
+    assert_eq!(summary.stats.harvests_skipped, 0);
+
+    // Deposits and withdrawals are what the hub booked.
+    assert_eq!(
+        summary.stats.deposits,
+        totals.bonded.u128() - config.seed_deposit
+    );
+    assert_eq!(summary.stats.withdrawals, totals.paid_out.u128());
+    assert!(summary.stats.withdrawals > 0);
+
+    // Every day's rewards are the chain's 0.1 % of the previous evening's delegations, floored
+    // per validator: at most the floor of the total, less than one unit per validator below.
+    for pair in report.records.windows(2) {
+        let (evening, day) = (&pair[0], &pair[1]);
+        let ceiling = evening.chain_delegated / 1_000;
+        assert!(
+            day.rewards <= ceiling && day.rewards + VALIDATORS as u128 > ceiling,
+            "day {}: rewards {} for delegations {}",
+            day.day,
+            day.rewards,
+            evening.chain_delegated
+        );
+    }
+
+    // Fees: floor(rewards * 5 %) at each harvest, summed; the fee receiver holds them.
+    let rewards: u128 = report.records.iter().map(|r| r.rewards).sum();
+    let fees: u128 = report.records.iter().map(|r| r.rewards * 5 / 100).sum();
+    assert_eq!(summary.rewards, rewards);
+    assert_eq!(summary.fees, fees);
+    assert_eq!(totals.fees.u128(), fees);
+    assert_eq!(balance(&simulation, &simulation.chain.fee_receiver), fees);
+    assert_eq!(summary.slashed, 0);
+
+    // The final rate from the hub's running totals.
+    let backing = totals.bonded + totals.rewards + totals.surplus
+        - totals.unbonding
+        - state.reserved_for_claims
+        - state.unlocked_surplus
+        - totals.paid_out
+        - totals.fees
+        - totals.slashed;
+    assert_eq!(backing, state.total_native);
+    assert_eq!(
+        summary.rate_end,
+        Decimal::from_ratio(backing, state.total_shares)
+    );
+    assert_eq!(summary.rate_start, Decimal::one());
+    assert!(summary.rate_end > summary.rate_start);
+
+    // A batch every epoch; reconciled one day after the unbonding period and the payout
+    // margin; every user withdraws the day their requests become withdrawable.
+    assert_eq!(summary.stats.batches_submitted, DAYS / EPOCH_DAYS);
+    let reconciled = (DAYS - UNBONDING_DAYS - 1) / EPOCH_DAYS;
+    assert_eq!(summary.stats.batches_reconciled, reconciled);
+    assert_eq!(summary.batches_paid, reconciled);
+    let longest = EPOCH_DAYS + UNBONDING_DAYS + 1;
+    assert!(summary.stats.longest_wait <= longest * DAY);
+    assert!(summary.stats.longest_wait > UNBONDING_DAYS * DAY);
+    assert_eq!(
+        summary.stats.longest_wait,
+        summary.stats.longest_until_withdrawable
+    );
+
+    // The yields follow from the rate: the realised APR compounded daily over the days run
+    // gives the final rate, and the APY is a year of it.
+    let rate = summary.rate_end.to_string().parse::<f64>().unwrap_or(0.0);
+    let daily = 1.0 + summary.realised_apr / 365.0;
+    assert!((daily.powi(DAYS as i32) - rate).abs() < 1e-9);
+    assert!((daily.powi(365) - 1.0 - summary.realised_apy).abs() < 1e-9);
+    assert!((summary.net_apr - 0.365 * 0.95).abs() < 1e-12);
+    // Without a slash the holders earn the configured APR less the fee, to rounding.
+    assert!(
+        (summary.realised_apr - summary.net_apr).abs() < 1e-4,
+        "realised {} against {}",
+        summary.realised_apr,
+        summary.net_apr
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let mut config = busy_scenario();
+    config.days = 12;
+    let (_, first) = run(config.clone());
+    let (_, second) = run(config.clone());
+    assert_eq!(first.summary, second.summary);
+    assert_eq!(first.records, second.records);
+
+    config.seed += 1;
+    let (_, other) = run(config);
+    assert_ne!(first.records, other.records);
+}
+
+#[test]
+fn slash_and_removal_are_absorbed_and_accounted() {
+    let mut config = busy_scenario();
+    config.slash_day = Some(30);
+    config.removal_day = Some(35);
+    let (simulation, report) = run(config);
+    let summary = &report.summary;
+    let state = hub_state(&simulation);
+
+    // The bonded loss is booked at once; what the slash took from unbonding entries is booked
+    // as each batch it hit is reconciled, and some are still unbonding when the run ends.
+    let stats = &summary.stats;
+    assert!(stats.slash_loss_bonded > 0);
+    assert!(stats.slashed_validator.is_some());
+    assert_eq!(summary.slashed, state.totals.slashed.u128());
+    assert!(summary.slashed >= stats.slash_loss_bonded);
+    assert!(summary.slashed <= stats.slash_loss_bonded + stats.slash_loss_unbonding);
+
+    // The removed validator holds nothing and is out of the set.
+    let removed = stats
+        .removed_validator
+        .clone()
+        .expect("a validator was removed");
+    assert_ne!(Some(removed.clone()), stats.slashed_validator);
+    let index: usize = removed
+        .trim_start_matches("validator")
+        .parse()
+        .expect("validator label");
+    let address = simulation.chain.validators[index].clone();
+    let delegations = simulation
+        .chain
+        .app
+        .wrap()
+        .query_all_delegations(&simulation.chain.hub)
+        .expect("delegations");
+    assert!(delegations
+        .iter()
+        .all(|d| d.validator != address || d.amount.amount == Uint128::zero()));
+    let labels: Vec<&str> = report.snapshots.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "before the slash",
+            "after the slash",
+            "before the removal",
+            "after the removal",
+            "end of the run"
+        ]
+    );
+    assert_eq!(report.snapshots[2].stakes[index], stats.redelegated);
+    assert_eq!(report.snapshots[3].stakes[index], 0);
+    assert_eq!(report.snapshots[4].stakes[index], 0);
+}
+
+#[test]
+fn outputs_are_written() {
+    let mut config = busy_scenario();
+    config.days = 6;
+    let (_, report) = run(config);
+    let dir = std::env::temp_dir().join(format!("flowstake-sim-{}", std::process::id()));
+    let written = flowstake_simulate::write_outputs(&report, &dir).expect("outputs");
+    let names: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "daily.csv",
+            "exchange_rate.svg",
+            "total_staked.svg",
+            "queue.svg",
+            "validator_stake.svg"
+        ]
+    );
+    let csv = std::fs::read_to_string(dir.join("daily.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 1 + 7);
+    assert!(csv.starts_with("day,time,exchange_rate,"));
+    for path in &written[1..] {
+        let svg = std::fs::read_to_string(path).expect("svg");
+        assert!(svg.starts_with("<svg"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
