@@ -1,61 +1,42 @@
-//! The in-process chain: cw-multi-test with staking and distribution, the three contracts
-//! deployed, the accounts funded, and the views of what the chain itself records (delegations,
-//! unbonding entries, accrued rewards) read without going through the hub.
+//! The in-process chain: cw-multi-test with the strict staking and distribution modules of
+//! `flowstake-tests` (x/staking's entry limits and redelegation rules, rewards paid out on every
+//! delegation change, slashes at an infraction height), the three contracts deployed, the
+//! accounts funded, and the views of what the chain itself records (delegations, unbonding and
+//! redelegation entries, accrued rewards) read without going through the hub.
 
 use cosmwasm_std::testing::mock_env;
 use cosmwasm_std::{
-    coin, coins, from_json, Addr, Decimal, DelegationTotalRewardsResponse, DistributionQuery,
-    Empty, QueryRequest, Storage, Timestamp, Uint128, Validator,
+    coin, coins, Addr, Decimal, DelegationTotalRewardsResponse, DistributionQuery, QueryRequest,
+    Uint128, Validator,
 };
 use cw_multi_test::error::{anyhow, AnyResult};
-use cw_multi_test::{
-    App, AppBuilder, Contract, ContractWrapper, Executor, StakingInfo, StakingSudo, SudoMsg,
-};
+use cw_multi_test::{AppResponse, Executor, StakingInfo};
 use flowstake::hub::ValidatorWeight;
 use flowstake::hub::{ConfigResponse, InstantiateMsg, QueryMsg, RateBounds, TokenInfo};
-use serde::Deserialize;
+use flowstake_tests::strict::{
+    strict_app_builder, RedelegationEntry, StrictApp, StrictChain, StrictSudo, UnbondingEntry,
+};
+use flowstake_tests::{collector_contract, hub_contract, token_contract};
 
 use crate::config::{ScenarioConfig, DAY, DENOM};
 
 /// Seconds per block when time moves forward.
 const BLOCK_SECONDS: u64 = 5;
+/// The event x/distribution emits for every reward withdrawal, the automatic ones included.
+const WITHDRAW_EVENT: &str = "withdraw_rewards";
 
-fn hub_contract() -> Box<dyn Contract<Empty>> {
-    use flowstake_hub::contract::{execute, instantiate, query, reply};
-    Box::new(ContractWrapper::new(execute, instantiate, query).with_reply(reply))
-}
-
-fn token_contract() -> Box<dyn Contract<Empty>> {
-    use flowstake_token::contract::{execute, instantiate, query};
-    Box::new(ContractWrapper::new(execute, instantiate, query))
-}
-
-fn collector_contract() -> Box<dyn Contract<Empty>> {
-    use flowstake_collector::contract::{execute, instantiate, query};
-    Box::new(ContractWrapper::new(execute, instantiate, query))
-}
-
-/// One entry of the chain's unbonding queue, as cw-multi-test stores it.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct ChainUnbonding {
-    pub delegator: Addr,
+/// A reward withdrawal the chain made on one of the hub's delegations: `amount` whole units
+/// paid to the hub's withdraw address (the collector), possibly zero. Every withdrawal starts
+/// a new reward period for the delegation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RewardPayment {
     pub validator: String,
-    pub amount: Uint128,
-    pub payout_at: Timestamp,
-}
-
-/// Rewards the hub's delegations have accrued, in whole units.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PendingRewards {
-    /// The smallest on any delegation, `None` without delegations. cw-multi-test refuses to
-    /// withdraw a reward of zero, so a harvest only succeeds when this is at least one.
-    pub smallest: Option<u128>,
-    pub total: u128,
+    pub amount: u128,
 }
 
 /// A running chain with the hub, its token and its reward collector deployed.
 pub struct Chain {
-    pub app: App,
+    pub app: StrictApp,
     pub hub: Addr,
     pub token: Addr,
     pub collector: Addr,
@@ -68,46 +49,53 @@ pub struct Chain {
     /// Every validator, in the order of the initial set.
     pub validators: Vec<String>,
     pub users: Vec<Addr>,
+    /// Reward withdrawals seen in the responses and not yet taken by the simulation.
+    payments: Vec<RewardPayment>,
 }
 
 impl Chain {
-    /// Sets up the chain with `config.validators` validators and one account per entry of
-    /// `funds`, and instantiates the hub with the seed deposit.
+    /// Sets up the strict chain with `config.validators` validators and one account per entry
+    /// of `funds`, and instantiates the hub with the seed deposit.
     pub fn deploy(config: &ScenarioConfig, funds: &[u128]) -> AnyResult<Chain> {
         let staking_info = StakingInfo {
             bonded_denom: DENOM.to_string(),
             unbonding_time: config.unbonding_period,
             apr: config.apr,
         };
+        let block = mock_env().block;
         let mut setup: AnyResult<()> = Ok(());
-        let mut app = AppBuilder::new().build(|router, api, storage| {
-            setup = (|| {
-                let block = mock_env().block;
-                router.staking.setup(storage, staking_info)?;
-                for index in 0..config.validators {
-                    let validator = Validator::create(
-                        api.addr_make(&format!("validator{index}")).into_string(),
-                        Decimal::zero(),
-                        Decimal::one(),
-                        Decimal::one(),
-                    );
-                    router
-                        .staking
-                        .add_validator(api, storage, &block, validator)?;
-                }
-                let owner = api.addr_make("owner");
-                router
-                    .bank
-                    .init_balance(storage, &owner, coins(config.seed_deposit, DENOM))?;
-                for (index, amount) in funds.iter().enumerate() {
-                    let user = api.addr_make(&format!("user{index}"));
-                    router
-                        .bank
-                        .init_balance(storage, &user, vec![coin(*amount, DENOM)])?;
-                }
-                Ok(())
-            })();
-        });
+        let mut app =
+            strict_app_builder()
+                .with_block(block.clone())
+                .build(|router, api, storage| {
+                    setup = (|| {
+                        router.staking.setup(storage, staking_info)?;
+                        for index in 0..config.validators {
+                            let validator = Validator::create(
+                                api.addr_make(&format!("validator{index}")).into_string(),
+                                Decimal::zero(),
+                                Decimal::one(),
+                                Decimal::one(),
+                            );
+                            router
+                                .staking
+                                .add_validator(api, storage, &block, validator)?;
+                        }
+                        let owner = api.addr_make("owner");
+                        router.bank.init_balance(
+                            storage,
+                            &owner,
+                            coins(config.seed_deposit, DENOM),
+                        )?;
+                        for (index, amount) in funds.iter().enumerate() {
+                            let user = api.addr_make(&format!("user{index}"));
+                            router
+                                .bank
+                                .init_balance(storage, &user, vec![coin(*amount, DENOM)])?;
+                        }
+                        Ok(())
+                    })();
+                });
         setup?;
 
         let api = app.api();
@@ -174,12 +162,18 @@ impl Chain {
             fee_receiver,
             validators,
             users,
+            payments: vec![],
         })
     }
 
     /// Current block time, in seconds.
     pub fn now(&self) -> u64 {
         self.app.block_info().time.seconds()
+    }
+
+    /// Current block height.
+    pub fn height(&self) -> u64 {
+        self.app.block_info().height
     }
 
     /// Moves time forward one day; the chain pays out the unbondings that matured.
@@ -190,13 +184,52 @@ impl Chain {
         });
     }
 
-    /// Slashes `fraction` of the validator's stake, bonded and unbonding alike.
-    pub fn slash(&mut self, validator: &str, fraction: Decimal) -> AnyResult<()> {
-        self.app.sudo(SudoMsg::Staking(StakingSudo::Slash {
+    /// Slashes `fraction` of what the validator held when block `infraction_height` began: the
+    /// unbonding entries and redelegations created since pay their part, the bonded stake the
+    /// rest (x/staking `Slash`).
+    pub fn slash(
+        &mut self,
+        validator: &str,
+        infraction_height: u64,
+        fraction: Decimal,
+    ) -> AnyResult<()> {
+        let response = self.app.strict_sudo(StrictSudo::Slash {
             validator: validator.to_string(),
-            percentage: fraction,
-        }))?;
+            infraction_height,
+            fraction,
+        })?;
+        self.note_payments(&response);
         Ok(())
+    }
+
+    /// Records the reward withdrawals on the hub's delegations that a response reports.
+    pub(crate) fn note_payments(&mut self, response: &AppResponse) {
+        let hub = self.hub.as_str();
+        for event in response.events.iter().filter(|e| e.ty == WITHDRAW_EVENT) {
+            let attribute = |key: &str| {
+                event
+                    .attributes
+                    .iter()
+                    .find(|attribute| attribute.key == key)
+                    .map(|attribute| attribute.value.as_str())
+            };
+            if attribute("delegator") != Some(hub) {
+                continue;
+            }
+            let validator = attribute("validator").unwrap_or_default().to_string();
+            // "<amount><denom>"; an amount that does not parse shows up as a payment of zero,
+            // which the reward checks then compare with the rewards earned.
+            let amount = attribute("amount")
+                .and_then(|text| text.strip_suffix(DENOM))
+                .and_then(|digits| digits.parse().ok())
+                .unwrap_or(0);
+            self.payments.push(RewardPayment { validator, amount });
+        }
+    }
+
+    /// The reward withdrawals made since the last call, in the order the chain made them.
+    pub fn take_payments(&mut self) -> Vec<RewardPayment> {
+        std::mem::take(&mut self.payments)
     }
 
     pub fn native_balance(&self, address: &Addr) -> AnyResult<u128> {
@@ -214,52 +247,42 @@ impl Chain {
             .collect())
     }
 
-    /// The hub's unbonding entries the chain has not paid out yet.
-    pub fn unbondings(&self) -> AnyResult<Vec<ChainUnbonding>> {
-        // cw-multi-test keeps its queue in one `Item` named "unbonding_queue" inside the
-        // length-prefixed namespace "staking", and offers no query for it.
-        let namespace = b"staking";
-        let mut key = (namespace.len() as u16).to_be_bytes().to_vec();
-        key.extend_from_slice(namespace);
-        key.extend_from_slice(b"unbonding_queue");
-        let entries: Vec<ChainUnbonding> = match self.app.storage().get(&key) {
-            Some(raw) => from_json(raw)?,
-            None => vec![],
-        };
-        Ok(entries
-            .into_iter()
-            .filter(|entry| entry.delegator == self.hub)
-            .collect())
+    /// The hub's unbonding entries the chain has not paid out yet, as (validator, entry).
+    pub fn unbondings(&self) -> Vec<(String, UnbondingEntry)> {
+        self.app.unbonding_entries(&self.hub)
     }
 
-    /// The whole rewards accrued on the hub's delegations, as a withdrawal would pay them.
-    pub fn pending_rewards(&self) -> AnyResult<PendingRewards> {
-        let delegated: Vec<String> = self
-            .delegations()?
-            .into_iter()
-            .filter(|(_, amount)| *amount > 0)
-            .map(|(validator, _)| validator)
-            .collect();
+    /// The hub's redelegation entries that have not matured, as (source, destination, entry).
+    pub fn redelegations(&self) -> Vec<(String, String, RedelegationEntry)> {
+        self.app.redelegation_entries(&self.hub)
+    }
+
+    /// Creation height of the oldest entry out of `validator` that a slash could still reach.
+    pub fn oldest_entry_height(&self, validator: &str) -> Option<u64> {
+        self.app.oldest_entry_height(validator)
+    }
+
+    /// The whole rewards each of the hub's delegations would pay if withdrawn now, as the
+    /// distribution module reports them: (validator, whole units).
+    pub fn pending_rewards(&self) -> AnyResult<Vec<(String, u128)>> {
         let response: DelegationTotalRewardsResponse = self.app.wrap().query(
             &QueryRequest::Distribution(DistributionQuery::DelegationTotalRewards {
                 delegator_address: self.hub.to_string(),
             }),
         )?;
-        let mut pending = PendingRewards::default();
-        for validator in &delegated {
-            let whole = response
-                .rewards
-                .iter()
-                .filter(|reward| reward.validator_address == *validator)
-                .flat_map(|reward| reward.reward.iter())
-                .filter(|reward| reward.denom == DENOM)
-                .map(|reward| Uint128::try_from(reward.amount.to_uint_floor()))
-                .sum::<Result<Uint128, _>>()
-                .map_err(|err| anyhow!("reward above u128: {err}"))?
-                .u128();
-            pending.smallest = Some(pending.smallest.map_or(whole, |least| least.min(whole)));
-            pending.total += whole;
-        }
-        Ok(pending)
+        response
+            .rewards
+            .iter()
+            .map(|reward| {
+                let whole = reward
+                    .reward
+                    .iter()
+                    .filter(|coin| coin.denom == DENOM)
+                    .map(|coin| Uint128::try_from(coin.amount.to_uint_floor()))
+                    .sum::<Result<Uint128, _>>()
+                    .map_err(|err| anyhow!("reward above u128: {err}"))?;
+                Ok((reward.validator_address.clone(), whole.u128()))
+            })
+            .collect()
     }
 }

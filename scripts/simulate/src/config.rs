@@ -17,17 +17,12 @@ pub const UNITS_PER_TOKEN: u128 = 1_000_000;
 pub const MAX_VALIDATORS: usize = 150;
 pub const MAX_USERS: usize = 10_000;
 pub const MAX_DAYS: u64 = 3_650;
-/// The highest APR accepted, in percent. With the stake budget below it keeps every reward
-/// computation of the in-process chain far from its `Decimal` range.
+/// The highest APR accepted, in percent.
 pub const MAX_APR_PERCENT: u64 = 100;
 
-/// The most native the users may hold together, per validator. cw-multi-test multiplies a
-/// validator's accrued rewards by its stake in a `Decimal` (at most 3.4e20), so a validator's
-/// stake must stay well below `sqrt(3.4e20 * YEAR / (apr * DAY))`, about 3.5e11 at 100 %; this
-/// budget leaves room for a year of rewards and for an uneven spread over the validators.
+/// The most native the users may hold together, per validator: 25,000 tokens, which sets the
+/// scale of a run.
 pub const FUNDS_PER_VALIDATOR: u128 = 25_000_000_000;
-/// A tenth of `Decimal::MAX`: the bound on [`ScenarioConfig::peak_reward_product`].
-const REWARD_PRODUCT_LIMIT: f64 = 3.4e19;
 /// What one user holds at most on average: 10,000 tokens.
 pub const MAX_MEAN_FUNDS: u128 = 10_000 * UNITS_PER_TOKEN;
 
@@ -62,19 +57,33 @@ impl Default for Behaviour {
     }
 }
 
+/// The block of the infraction the scheduled slash punishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Infraction {
+    /// The block of the oldest unbonding entry out of the slashed validator that a slash can
+    /// still reach, as when a double sign is found late: every batch unbonding from it is cut.
+    OldestEntry,
+    /// The block of the day this many days before the slash: only the batches submitted that
+    /// day or later are cut.
+    DaysBefore(u64),
+}
+
 /// Everything a run depends on. The same configuration and seed give the same run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScenarioConfig {
     pub validators: usize,
     pub users: usize,
     pub days: u64,
-    /// Staking APR of every validator (no commission).
+    /// Staking APR of every validator (no commission), accrued every second.
     pub apr: Decimal,
     /// The hub's protocol fee on rewards.
     pub fee_rate: Decimal,
     pub seed: u64,
     /// The hub's epoch between batch submissions.
     pub epoch_period: u64,
+    /// Keepers harvest on the days divisible by this (1: every day). On the other days the
+    /// rewards reach the collector only when a delegation changes.
+    pub harvest_every_days: u64,
     /// The chain's unbonding time, and the hub's `unbonding_period`.
     pub unbonding_period: u64,
     /// The seed deposit at instantiation, minted as dead shares.
@@ -84,6 +93,7 @@ pub struct ScenarioConfig {
     /// Day on which one validator is slashed, if the run lasts that long.
     pub slash_day: Option<u64>,
     pub slash_fraction: Decimal,
+    pub infraction: Infraction,
     /// Day on which governance removes one validator, if the run lasts that long.
     pub removal_day: Option<u64>,
     pub behaviour: Behaviour,
@@ -99,12 +109,14 @@ impl Default for ScenarioConfig {
             fee_rate: Decimal::percent(5),
             seed: 42,
             epoch_period: 4 * DAY,
+            harvest_every_days: 1,
             unbonding_period: 21 * DAY,
             seed_deposit: UNITS_PER_TOKEN,
             min_bond: UNITS_PER_TOKEN / 100,
             min_unbond: UNITS_PER_TOKEN / 100,
             slash_day: Some(60),
             slash_fraction: Decimal::percent(5),
+            infraction: Infraction::OldestEntry,
             removal_day: Some(90),
             behaviour: Behaviour::default(),
         }
@@ -133,14 +145,6 @@ impl ScenarioConfig {
                 self.apr * Decimal::percent(10_000)
             ));
         }
-        if self.peak_reward_product() > REWARD_PRODUCT_LIMIT {
-            return fail(format!(
-                "{} days at {} % would grow a validator's stake beyond what the in-process \
-                 chain's reward arithmetic holds; lower --apr or --days",
-                self.days,
-                self.apr * Decimal::percent(10_000)
-            ));
-        }
         if self.fee_rate > flowstake::MAX_FEE_RATE {
             return fail(format!(
                 "fee must be at most {} %, got {} %",
@@ -154,6 +158,9 @@ impl ScenarioConfig {
         if self.epoch_period % DAY != 0 || self.epoch_period == 0 {
             return fail("the epoch must be a whole number of days".to_string());
         }
+        if self.harvest_every_days == 0 {
+            return fail("keepers must harvest every 1 or more days".to_string());
+        }
         let probabilities = [
             self.behaviour.bond,
             self.behaviour.unbond,
@@ -165,16 +172,6 @@ impl ScenarioConfig {
             return fail("behaviour probabilities must be within 0..=1".to_string());
         }
         Ok(())
-    }
-
-    /// The largest `rewards * stake` product the chain will compute for one validator and one
-    /// day: the stake budget with half again for an uneven spread, grown by a whole run of
-    /// compounded rewards.
-    fn peak_reward_product(&self) -> f64 {
-        let apr = decimal_to_f64(self.apr);
-        let growth = (apr * self.days as f64 / 365.0).exp();
-        let stake = FUNDS_PER_VALIDATOR as f64 * 1.5 * growth;
-        stake * stake * apr * DAY as f64 / YEAR as f64
     }
 
     /// Mean starting funds of a user: the stake budget shared out, at most

@@ -1,8 +1,10 @@
 //! The simulation: the chain, the books and the checker, driven day by day. Each day the chain
 //! moves forward, keepers crank, the scheduled events happen, users act in a random order, and
-//! the full checks run; every transaction is followed by the step checks.
+//! the full checks run; every transaction is followed by the step checks. A day's transactions
+//! share one block.
 //!
-//! The users' actions are in `steps`, the keepers and the events in `keepers`.
+//! The users' actions are in `steps`, the keepers and the removal in `keepers`, the slash in
+//! `slash`.
 
 use std::collections::BTreeMap;
 
@@ -16,8 +18,9 @@ use crate::chain::Chain;
 use crate::checks::{increase, Checker, Context, DailyView, Observation};
 use crate::config::ScenarioConfig;
 use crate::error::{Halt, SimError};
-use crate::model::{Books, Stage};
+use crate::model::{Books, EveningStakes, Stage};
 use crate::record::DayRecord;
+use crate::rewards::RewardMeter;
 use crate::summary::{Stats, Summary};
 
 /// Users whose balances are read back from the chain each day and compared with the books.
@@ -64,12 +67,17 @@ pub struct Simulation {
     pub(crate) day_transactions: u64,
     pub(crate) day_deposits: u128,
     pub(crate) day_withdrawals: u128,
+    /// The rewards each delegation has earned since the chain last paid it.
+    pub(crate) meter: RewardMeter,
+    /// The hub's stake per validator at the end of each day so far.
+    pub(crate) evenings: Vec<EveningStakes>,
 }
 
 impl Simulation {
     /// Validates the scenario, funds the users and deploys the hub.
     pub fn new(config: ScenarioConfig) -> Result<Self, SimError> {
         config.validate()?;
+        let apr = config.apr;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let mean = config.mean_funds();
         let funds: Vec<u128> = (0..config.users)
@@ -100,6 +108,8 @@ impl Simulation {
             day_transactions: 0,
             day_deposits: 0,
             day_withdrawals: 0,
+            meter: RewardMeter::new(apr),
+            evenings: vec![],
         };
         simulation.last = simulation.observe().map_err(setup)?;
         simulation.day_start = simulation.last.clone();
@@ -140,7 +150,14 @@ impl Simulation {
         self.day_withdrawals = 0;
         if day > 0 {
             self.chain.advance_day();
+            if let Some(evening) = self.evenings.last() {
+                self.meter.accrue(&evening.stakes, crate::config::DAY);
+            }
+            // The end of the last block paid out the unbonding entries that matured.
             self.refresh_unbonding()?;
+            self.last = self
+                .observe()
+                .map_err(|err| self.failed("read the new day", err))?;
             if self.config.slash_day == Some(day) {
                 self.slash_event()?;
             }
@@ -204,11 +221,8 @@ impl Simulation {
     }
 
     pub(crate) fn refresh_unbonding(&mut self) -> Result<(), Halt> {
-        let entries = self
-            .chain
-            .unbondings()
-            .map_err(|err| self.failed("read unbonding entries", err))?;
-        self.chain_unbonding = entries.iter().map(|entry| entry.amount.u128()).sum();
+        let entries = self.chain.unbondings();
+        self.chain_unbonding = entries.iter().map(|(_, entry)| entry.balance.u128()).sum();
         Ok(())
     }
 
@@ -237,6 +251,7 @@ impl Simulation {
         if pending.id != self.books.pending_id {
             self.book_submission(action, pending.submit_after)?;
         }
+        self.book_payments(action)?;
         let now = self.observe().map_err(|err| self.failed(action, err))?;
         let ctx = self.context(action);
         self.checker.step(&ctx, &self.last, &now, &self.books)?;
@@ -254,9 +269,21 @@ impl Simulation {
     fn daily_view(&mut self) -> Result<DailyView, AnyError> {
         let chain = &self.chain;
         let mut entries_per_validator = BTreeMap::new();
-        for entry in chain.unbondings()? {
-            *entries_per_validator.entry(entry.validator).or_insert(0) += 1;
+        for (validator, _) in chain.unbondings() {
+            *entries_per_validator.entry(validator).or_insert(0) += 1;
         }
+        let mut redelegation_entries = BTreeMap::new();
+        for (source, destination, _) in chain.redelegations() {
+            *redelegation_entries
+                .entry((source, destination))
+                .or_insert(0) += 1;
+        }
+        let chain_delegations: BTreeMap<String, u128> = chain.delegations()?.into_iter().collect();
+        self.evenings.push(EveningStakes {
+            day: self.day,
+            height: chain.height(),
+            stakes: chain_delegations.clone(),
+        });
         let shares = chain.preview_bond(ROUND_TRIP_NATIVE)?;
         let round_trip = (ROUND_TRIP_NATIVE, chain.preview_unbond(shares)?);
         let mut sampled_users = vec![];
@@ -272,8 +299,9 @@ impl Simulation {
         Ok(DailyView {
             now: chain.now(),
             ledger: chain.ledger()?,
-            chain_delegations: chain.delegations()?.into_iter().collect(),
+            chain_delegations,
             entries_per_validator,
+            redelegation_entries,
             batches: chain.batches()?,
             collector_balance: chain.native_balance(&chain.collector)?,
             fee_receiver_balance: chain.native_balance(&chain.fee_receiver)?,

@@ -1,5 +1,6 @@
 //! The hub and its token as the simulation calls them: one method per user action, crank and
-//! governance call, and the aggregate queries the checks read.
+//! governance call, and the aggregate queries the checks read. Every response is searched for
+//! the reward withdrawals the chain made on the hub's delegations.
 
 use cosmwasm_std::{coins, to_json_binary, Addr, Uint128};
 use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, TokenInfoResponse};
@@ -34,7 +35,11 @@ impl Chain {
             coins(native, DENOM)
         };
         let hub = self.hub.clone();
-        self.app.execute_contract(sender.clone(), hub, msg, &funds)
+        let response = self
+            .app
+            .execute_contract(sender.clone(), hub, msg, &funds)?;
+        self.note_payments(&response);
+        Ok(response)
     }
 
     pub fn bond(&mut self, user: &Addr, native: u128) -> AnyResult<AppResponse> {
@@ -53,7 +58,10 @@ impl Chain {
             msg: to_json_binary(&ReceiveMsg::QueueUnbond { receiver: None })?,
         };
         let token = self.token.clone();
-        self.app.execute_contract(user.clone(), token, &msg, &[])
+        // A request after the epoch ended submits the batch, which undelegates.
+        let response = self.app.execute_contract(user.clone(), token, &msg, &[])?;
+        self.note_payments(&response);
+        Ok(response)
     }
 
     pub fn cancel_unbond(&mut self, user: &Addr) -> AnyResult<AppResponse> {

@@ -1,7 +1,5 @@
-//! The keepers' daily cranks (harvest, reconcile, submit) and the two scheduled events: a
-//! validator slashed while batches are unbonding, and governance removing a validator.
-
-use std::collections::BTreeSet;
+//! The keepers' daily cranks (harvest, reconcile, submit) and governance removing a validator.
+//! The scheduled slash is in `slash`.
 
 use cosmwasm_std::Decimal;
 use flowstake::hub::BatchStatus;
@@ -13,24 +11,45 @@ use crate::hub::RECONCILE_LIMIT;
 use crate::model::{mul_div_floor, Stage};
 
 impl Simulation {
-    /// Harvest (when every delegation has a reward to withdraw), reconcile the matured
-    /// batches, and submit the pending batch once its epoch is over.
+    /// Harvest (on the days the scenario says), reconcile the matured batches, and submit the
+    /// pending batch once its epoch is over.
     pub(crate) fn keepers(&mut self) -> Result<(), Halt> {
-        self.harvest()?;
+        if self.day % self.config.harvest_every_days == 0 {
+            self.harvest()?;
+        }
         self.reconcile()?;
         self.submit()
     }
 
+    /// Harvests: the chain pays the rewards of every delegation into the collector (a
+    /// withdrawal of nothing succeeds on a chain, so the keeper never waits for rewards), and
+    /// the hub books what the collector forwards: everything the chain paid into it since the
+    /// last harvest, including what it paid by itself whenever a delegation changed (a bond,
+    /// a batch's undelegations, the redelegations of a removal). With a daily harvest as the
+    /// day's first transaction, those automatic payouts find nothing new: every transaction of
+    /// a day shares its block.
     fn harvest(&mut self) -> Result<(), Halt> {
         let action = "harvest";
         let pending = self
             .chain
             .pending_rewards()
             .map_err(|err| self.failed(action, err))?;
-        if pending.smallest.unwrap_or(0) == 0 {
-            self.stats.harvests_skipped += 1;
-            return Ok(());
-        }
+        let reported: u128 = pending.iter().map(|(_, amount)| amount).sum();
+        let earned: u128 = pending
+            .iter()
+            .map(|(validator, _)| self.meter.pending(validator))
+            .sum();
+        let ctx = self.context(action);
+        let agree = pending
+            .iter()
+            .all(|(validator, amount)| self.meter.pending(validator) == *amount);
+        self.checker.ensure(&ctx, "conservation", agree, || {
+            format!(
+                "the chain reports {reported} of rewards pending on the hub's delegations \
+                 ({pending:?}), the APR on their stake gives {earned}"
+            )
+        })?;
+
         self.count_transaction();
         self.chain
             .harvest()
@@ -43,12 +62,15 @@ impl Simulation {
         let fee = increase(old.fees, new.fees);
         let unit = 10u128.pow(Decimal::DECIMAL_PLACES);
         let expected_fee = mul_div_floor(rewards, self.config.fee_rate.atomics().u128(), unit);
-        // What the chain paid, plus what was already waiting in the collector.
-        let paid = pending.total + before.state.pending_rewards.u128();
+        let paid = self.books.rewards_paid;
+        let booked = new.rewards.u128();
         let ctx = self.context(action);
         self.checker
-            .ensure(&ctx, "conservation", rewards == paid && rewards > 0, || {
-                format!("the hub booked {rewards} of rewards, the chain paid {paid}")
+            .ensure(&ctx, "conservation", booked == paid, || {
+                format!(
+                    "the hub has booked {booked} of rewards, the chain has paid {paid} into the \
+                     collector"
+                )
             })?;
         self.checker
             .ensure(&ctx, "conservation", fee == expected_fee, || {
@@ -100,7 +122,10 @@ impl Simulation {
                 received += batch.native_received.u128();
                 settled += book.native_expected.saturating_sub(book.loss);
                 loss += book.loss;
-                let waited = book.first_queued_at.map_or(0, |t| now.saturating_sub(t));
+                let waited = self
+                    .books
+                    .oldest_open_request(*id)
+                    .map_or(0, |t| now.saturating_sub(t));
                 let bound = self.checker.liveness_bound;
                 self.checker.ensure(&ctx, "liveness", waited <= bound, || {
                     format!("batch {id} became withdrawable after {waited} s, bound {bound} s")
@@ -177,103 +202,40 @@ impl Simulation {
                     )
                 })?;
         }
-        self.books.submitted(
-            batch.native_expected.u128(),
-            batch.submitted_at,
-            batch.completes_at,
-        );
+        // The chain unbonds what each undelegation asks for, or one unit less: x/staking
+        // converts the amount to shares and the shares back to tokens, rounding down both
+        // times, so at a validator whose shares are no longer worth one token each (after a
+        // slash) the entry can lack a unit, which stays in the delegation. What the entries
+        // lack is the batch's loss, booked at its reconcile.
+        let height = self.chain.height();
+        let entries: Vec<u128> = self
+            .chain
+            .unbondings()
+            .into_iter()
+            .filter(|(_, entry)| entry.creation_height == height)
+            .map(|(_, entry)| entry.initial_balance.u128())
+            .collect();
+        let unbonded: u128 = entries.iter().sum();
+        let expected = batch.native_expected.u128();
+        let rounding = expected.saturating_sub(unbonded);
+        self.checker.ensure(
+            &ctx,
+            "batch accounting",
+            unbonded <= expected && rounding <= entries.len() as u128,
+            || {
+                format!(
+                    "batch {id} expects {expected}, its {} unbonding entries hold {unbonded}",
+                    entries.len()
+                )
+            },
+        )?;
+        self.books
+            .submitted(expected, batch.submitted_at, batch.completes_at, height);
+        self.books.lost_in_flight(id, rounding);
+        self.stats.unbond_rounding += rounding;
         self.books.submit_after = submit_after;
         self.stats.batches_submitted += 1;
         self.refresh_unbonding()
-    }
-
-    /// Slashes one validator with stake, while batches are unbonding, then a keeper syncs.
-    pub(crate) fn slash_event(&mut self) -> Result<(), Halt> {
-        let action = "slash";
-        let delegations = self
-            .chain
-            .delegations()
-            .map_err(|err| self.failed(action, err))?;
-        let candidates: Vec<usize> = (0..self.chain.validators.len())
-            .filter(|index| {
-                let validator = &self.chain.validators[*index];
-                delegations
-                    .iter()
-                    .any(|(v, amount)| v == validator && *amount > 0)
-            })
-            .collect();
-        if candidates.is_empty() {
-            return Ok(());
-        }
-        let index = candidates[rand::RngExt::random_range(&mut self.rng, 0..candidates.len())];
-        let validator = self.chain.validators[index].clone();
-        self.snapshot("before the slash")?;
-        let ledger = self
-            .chain
-            .ledger()
-            .map_err(|err| self.failed(action, err))?;
-        let ledger_before = ledger
-            .iter()
-            .find(|v| v.address == validator)
-            .map_or(0, |v| v.delegated.u128());
-        let entries_before = self
-            .chain
-            .unbondings()
-            .map_err(|err| self.failed(action, err))?;
-        self.chain
-            .slash(&validator, self.config.slash_fraction)
-            .map_err(|err| self.failed(action, err))?;
-        let entries_after = self
-            .chain
-            .unbondings()
-            .map_err(|err| self.failed(action, err))?;
-
-        let mut hit = BTreeSet::new();
-        for (old, new) in entries_before.iter().zip(&entries_after) {
-            let loss = increase(new.amount, old.amount);
-            if loss == 0 {
-                continue;
-            }
-            let submitted_at = old
-                .payout_at
-                .seconds()
-                .saturating_sub(self.config.unbonding_period);
-            let batch = self.books.batches.values_mut().find(|batch| {
-                batch.stage == Stage::Unbonding && batch.submitted_at == submitted_at
-            });
-            if let Some(batch) = batch {
-                batch.loss += loss;
-                hit.insert(batch.id);
-            }
-            self.books.loss_in_flight += loss;
-            self.stats.slash_loss_unbonding += loss;
-        }
-        self.stats.slash_batches_hit = hit.len() as u64;
-        self.refresh_unbonding()?;
-        let after = self
-            .chain
-            .delegations()
-            .map_err(|err| self.failed(action, err))?;
-        let chain_after = after
-            .iter()
-            .find(|(v, _)| *v == validator)
-            .map_or(0, |(_, a)| *a);
-        let bonded_loss = ledger_before.saturating_sub(chain_after);
-        self.stats.slash_loss_bonded = bonded_loss;
-        self.stats.slashed_validator = Some(format!("validator{index}"));
-        self.snapshot("after the slash")?;
-
-        let action = "sync after the slash";
-        self.count_transaction();
-        self.chain.sync().map_err(|err| self.failed(action, err))?;
-        let before = self.after_step(action)?;
-        let booked = increase(before.state.totals.slashed, self.last.state.totals.slashed);
-        let ctx = self.context(action);
-        self.checker
-            .ensure(&ctx, "conservation", booked == bonded_loss, || {
-                format!("the sync booked {booked} as slashed, the chain took {bonded_loss} bonded")
-            })?;
-        Ok(())
     }
 
     /// Governance removes one validator (not the slashed one); its stake is redelegated.

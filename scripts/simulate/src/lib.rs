@@ -1,6 +1,8 @@
-//! The Flowstake protocol running on an in-process chain (cw-multi-test with the real hub,
-//! token and reward collector): many users, many validators, months of rewards, batches, a
-//! slash and a validator leaving, with the design's invariants checked after every step.
+//! The Flowstake protocol running on an in-process chain (cw-multi-test with the strict staking
+//! and distribution modules of `flowstake-tests`, which enforce what x/staking and
+//! x/distribution enforce, and the real hub, token and reward collector): many users, many
+//! validators, months of rewards, batches, a slash and a validator leaving, with the design's
+//! invariants checked after every step.
 //!
 //! [`Simulation`] runs a [`ScenarioConfig`] and returns a [`Report`]; [`write_outputs`]
 //! writes its CSV and SVG charts. The `simulate` binary is a thin command line around them.
@@ -17,12 +19,14 @@ pub mod hub;
 mod keepers;
 pub mod model;
 pub mod record;
+pub mod rewards;
+pub mod slash;
 mod steps;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{Behaviour, ScenarioConfig};
+pub use config::{Behaviour, Infraction, ScenarioConfig};
 pub use engine::{Report, Simulation, StakeSnapshot};
 pub use error::{Halt, SimError, Violation};
 pub use record::DayRecord;

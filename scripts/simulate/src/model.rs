@@ -18,6 +18,14 @@ pub fn mul_div_floor(amount: u128, numerator: u128, denominator: u128) -> u128 {
         .map_or(u128::MAX, |value| value.u128())
 }
 
+/// The hub's stake per validator at the end of one day, and that day's block height.
+#[derive(Clone, Debug)]
+pub struct EveningStakes {
+    pub day: u64,
+    pub height: u64,
+    pub stakes: BTreeMap<String, u128>,
+}
+
 /// One request of a user in one batch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
@@ -55,13 +63,14 @@ pub struct BatchBook {
     pub native_expected: u128,
     pub native_received: u128,
     pub submitted_at: u64,
+    /// The block of the submission: its unbonding entries carry this creation height.
+    pub submitted_height: u64,
     pub completes_at: u64,
-    /// Native the chain took from this batch's unbonding entries by slashing.
+    /// Native the chain will not pay this batch: what its unbonding entries lacked from the
+    /// start (share rounding) and what slashes took from them.
     pub loss: u128,
     pub shares_claimed: u128,
     pub native_claimed: u128,
-    /// Earliest time any request joined the batch (cancelled ones included).
-    pub first_queued_at: Option<u64>,
     /// Users with a request in the batch that is not withdrawn yet.
     pub members: BTreeSet<usize>,
 }
@@ -75,11 +84,11 @@ impl BatchBook {
             native_expected: 0,
             native_received: 0,
             submitted_at: 0,
+            submitted_height: 0,
             completes_at: 0,
             loss: 0,
             shares_claimed: 0,
             native_claimed: 0,
-            first_queued_at: None,
             members: BTreeSet::new(),
         }
     }
@@ -117,6 +126,8 @@ pub struct Books {
     pub owed_reconciled: u128,
     /// Chain losses on the entries of submitted batches not reconciled yet.
     pub loss_in_flight: u128,
+    /// Rewards the chain has paid into the collector, harvests and automatic payouts alike.
+    pub rewards_paid: u128,
     /// The longest any request took from its queueing to becoming withdrawable, seconds.
     pub longest_until_withdrawable: u64,
 }
@@ -167,7 +178,6 @@ impl Books {
         let id = self.pending_id;
         if let Some(batch) = self.batches.get_mut(&id) {
             batch.shares += shares;
-            batch.first_queued_at = Some(batch.first_queued_at.map_or(now, |t| t.min(now)));
             batch.members.insert(user);
         }
     }
@@ -187,17 +197,26 @@ impl Books {
         request.shares
     }
 
-    /// The pending batch was submitted; the next one opens.
-    pub fn submitted(&mut self, expected: u128, submitted_at: u64, completes_at: u64) {
+    /// The pending batch was submitted in block `height`; the next one opens.
+    pub fn submitted(&mut self, expected: u128, submitted_at: u64, completes_at: u64, height: u64) {
         let id = self.pending_id;
         if let Some(batch) = self.batches.get_mut(&id) {
             batch.stage = Stage::Unbonding;
             batch.native_expected = expected;
             batch.submitted_at = submitted_at;
+            batch.submitted_height = height;
             batch.completes_at = completes_at;
         }
         self.pending_id = id + 1;
         self.batches.insert(id + 1, BatchBook::pending(id + 1));
+    }
+
+    /// The chain will pay the submitted batch `id` `loss` less than it expects.
+    pub fn lost_in_flight(&mut self, id: u64, loss: u128) {
+        if let Some(batch) = self.batches.get_mut(&id) {
+            batch.loss += loss;
+            self.loss_in_flight += loss;
+        }
     }
 
     /// A batch was reconciled at `now` with `received`; its requests become claimable.
@@ -258,6 +277,18 @@ impl Books {
             });
         }
         payments
+    }
+
+    /// When the oldest request still open in batch `id` was queued: a cancelled request no
+    /// longer waits, and one queued again waits from its new queueing.
+    pub fn oldest_open_request(&self, id: u64) -> Option<u64> {
+        let batch = self.batches.get(&id)?;
+        batch
+            .members
+            .iter()
+            .filter_map(|user| self.users[*user].requests.get(&id))
+            .map(|request| request.queued_at)
+            .min()
     }
 
     /// Requests not withdrawn yet, in every batch.

@@ -18,8 +18,9 @@ pub struct Stats {
     pub cancels: u64,
     pub rejected_calls: u64,
     pub harvests: u64,
-    /// Days on which some delegation had no whole reward yet, so the keeper waited.
-    pub harvests_skipped: u64,
+    /// Rewards the chain paid into the collector by itself, when a delegation changed (a bond,
+    /// a batch's undelegations, the redelegations of a removal), rather than at a harvest.
+    pub rewards_paid_on_changes: u128,
     pub batches_submitted: u64,
     pub batches_reconciled: u64,
     /// From request to withdrawal, seconds; the user's own delay included.
@@ -32,6 +33,13 @@ pub struct Stats {
     pub slash_loss_unbonding: u128,
     /// Unbonding batches the slash hit.
     pub slash_batches_hit: u64,
+    /// Batches unbonding from the slashed validator that began before the infraction, which
+    /// the slash therefore did not reach.
+    pub slash_batches_spared: u64,
+    /// Day of the block of the infraction the slash punished.
+    pub infraction_day: Option<u64>,
+    /// What batches' unbonding entries lacked from the start: x/staking's share rounding.
+    pub unbond_rounding: u128,
     pub slashed_validator: Option<String>,
     pub removed_validator: Option<String>,
     /// Stake redelegated away from the removed validator.
@@ -113,24 +121,31 @@ impl Summary {
             ),
             (
                 "rewards harvested".into(),
-                format!(
-                    "{} in {} harvests ({} days waited for rewards)",
-                    tokens(self.rewards),
-                    s.harvests,
-                    s.harvests_skipped
-                ),
+                if s.rewards_paid_on_changes == 0 {
+                    format!("{} in {} harvests", tokens(self.rewards), s.harvests)
+                } else {
+                    format!(
+                        "{} in {} harvests ({} of it paid out by the chain on delegation changes)",
+                        tokens(self.rewards),
+                        s.harvests,
+                        tokens(s.rewards_paid_on_changes)
+                    )
+                },
             ),
             ("protocol fees".into(), tokens(self.fees)),
             ("slashes absorbed".into(), tokens(self.slashed)),
         ];
         let slash = match &s.slashed_validator {
             Some(validator) => format!(
-                "{} of {validator} on day {}: {} bonded, {} unbonding in {} batches",
+                "{} of {validator} on day {} for an infraction on day {}: {} bonded, {} \
+                 unbonding in {} batches ({} older spared)",
                 percent(decimal_to_f64(c.slash_fraction)),
                 c.slash_day.unwrap_or(0),
+                s.infraction_day.unwrap_or(0),
                 tokens(s.slash_loss_bonded),
                 tokens(s.slash_loss_unbonding),
-                s.slash_batches_hit
+                s.slash_batches_hit,
+                s.slash_batches_spared
             ),
             None => not_happened(c.slash_day),
         };
@@ -143,6 +158,13 @@ impl Summary {
             None => not_happened(c.removal_day),
         };
         rows.push(("  slash".into(), slash));
+        rows.push((
+            "  share rounding".into(),
+            format!(
+                "{} less in batches' unbonding entries than they asked for (x/staking rounds down)",
+                tokens(s.unbond_rounding)
+            ),
+        ));
         rows.push(("  validator removed".into(), removal));
         rows.extend([
             (

@@ -70,8 +70,11 @@ fn scenarios_outside_the_bounds_are_refused_before_the_chain_starts() {
             ..ScenarioConfig::default()
         },
         ScenarioConfig {
-            days: 3_650,
-            apr: Decimal::percent(100),
+            slash_fraction: Decimal::percent(10),
+            ..ScenarioConfig::default()
+        },
+        ScenarioConfig {
+            epoch_period: 86_400 + 1,
             ..ScenarioConfig::default()
         },
     ];

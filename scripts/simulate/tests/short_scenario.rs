@@ -1,16 +1,19 @@
 //! Short scenarios through the same engine as the `simulate` command, with the summary's
-//! figures checked against values computed here from the rules of the design and from what the
-//! hub and the bank report.
+//! figures checked against values computed here from the rules of the design, of x/staking and
+//! x/distribution, and from what the hub, the bank and the chain report.
 
+use cosmwasm_std::testing::mock_env;
 use cosmwasm_std::{Decimal, Uint128};
 use flowstake::hub::{QueryMsg, StateResponse};
 use flowstake_simulate::config::{DAY, DENOM};
-use flowstake_simulate::{Behaviour, DayRecord, Report, ScenarioConfig, Simulation};
+use flowstake_simulate::{Behaviour, DayRecord, Infraction, Report, ScenarioConfig, Simulation};
 
 const DAYS: u64 = 40;
 const EPOCH_DAYS: u64 = 4;
 const UNBONDING_DAYS: u64 = 21;
 const VALIDATORS: usize = 3;
+/// The chain moves 5 seconds per block: a day is this many blocks.
+const BLOCKS_PER_DAY: u64 = DAY / 5;
 
 /// Five busy users who all join on day 0, so that every validator holds stake from the first
 /// day. 36.5 % a year is 0.1 % a day: the chain's daily reward on a delegation is exactly
@@ -75,7 +78,10 @@ fn short_run_summary_matches_independent_figures() {
     assert_eq!(summary.violations, 0);
     assert!(summary.checks > 1_000, "only {} checks", summary.checks);
     assert_eq!(summary.stats.harvests, DAYS);
-    assert_eq!(summary.stats.harvests_skipped, 0);
+    // The harvest is the first transaction of each day, and every transaction of a day shares
+    // its block: the payouts the chain makes by itself when a later bond or undelegation
+    // changes a delegation find nothing accrued since.
+    assert_eq!(summary.stats.rewards_paid_on_changes, 0);
 
     // Deposits and withdrawals are what the hub booked.
     assert_eq!(
@@ -168,6 +174,140 @@ fn the_same_seed_gives_the_same_run() {
     assert_ne!(first.records, other.records);
 }
 
+/// Harvests every other day: on the days between, the chain pays the rewards of every
+/// delegation that changes (bonds, a batch's undelegations, the redelegations of a removal)
+/// into the collector by itself, and the next harvest forwards them with the rest.
+#[test]
+fn rewards_paid_on_delegation_changes_are_harvested_exactly() {
+    let mut config = busy_scenario();
+    config.harvest_every_days = 2;
+    config.removal_day = Some(35);
+    let (simulation, report) = run(config);
+    let summary = &report.summary;
+    let state = hub_state(&simulation);
+
+    assert_eq!(summary.stats.harvests, DAYS / 2);
+    assert!(summary.stats.rewards_paid_on_changes > 0);
+    assert!(summary.stats.rewards_paid_on_changes < summary.rewards);
+    // The last day harvested: the collector is empty and everything the chain paid is booked.
+    assert_eq!(state.pending_rewards, Uint128::zero());
+    assert_eq!(balance(&simulation, &simulation.chain.collector), 0);
+
+    // A harvest books two days of rewards: on each validator 0.1 % of its stake on each
+    // evening, rounded down once or, if the chain paid the first day out early, twice.
+    for (index, day) in report.records.iter().enumerate().skip(1) {
+        if day.day % 2 == 1 {
+            assert_eq!(day.rewards, 0, "day {}", day.day);
+            continue;
+        }
+        let evenings = &report.records[index.saturating_sub(2)..index];
+        let ceiling: u128 = evenings.iter().map(|r| r.chain_delegated).sum::<u128>() / 1_000;
+        let slack = 2 * VALIDATORS as u128;
+        assert!(
+            day.rewards <= ceiling && day.rewards + slack > ceiling,
+            "day {}: rewards {} for two evenings of delegations worth {ceiling}",
+            day.day,
+            day.rewards
+        );
+    }
+    let rewards: u128 = report.records.iter().map(|r| r.rewards).sum();
+    let fees: u128 = report.records.iter().map(|r| r.rewards * 5 / 100).sum();
+    assert_eq!(summary.rewards, rewards);
+    assert_eq!(state.totals.rewards.u128(), rewards);
+    assert_eq!(summary.fees, fees);
+    assert_eq!(balance(&simulation, &simulation.chain.fee_receiver), fees);
+    assert!(summary.stats.removed_validator.is_some());
+}
+
+/// The block height of a day: every transaction of a day is in one block.
+fn height_of_day(day: u64) -> u64 {
+    mock_env().block.height + day * BLOCKS_PER_DAY
+}
+
+fn validator_index(label: &str) -> usize {
+    label
+        .trim_start_matches("validator")
+        .parse()
+        .expect("validator label")
+}
+
+/// A slash on day 30 for an infraction on day 16: the batches submitted on days 16, 20, 24 and
+/// 28 lose 5 % of what each began unbonding, the one of day 12 (still unbonding) nothing, and
+/// the bonded stake pays the rest of 5 % of what the validator held when day 16 began.
+#[test]
+fn the_slash_cuts_only_what_unbonds_since_the_infraction() {
+    const SLASH_DAY: u64 = 30;
+    const INFRACTION_DAY: u64 = 16;
+    let mut config = busy_scenario();
+    config.days = SLASH_DAY;
+    config.slash_day = Some(SLASH_DAY);
+    config.infraction = Infraction::DaysBefore(SLASH_DAY - INFRACTION_DAY);
+    // Steadier stakes than the busy users give, so that the bonded stake pays a part.
+    config.users = 20;
+    config.behaviour.unbond = 0.1;
+    let (simulation, report) = run(config.clone());
+    let stats = &report.summary.stats;
+    let label = stats
+        .slashed_validator
+        .clone()
+        .expect("a validator was slashed");
+    let index = validator_index(&label);
+    let validator = simulation.chain.validators[index].clone();
+    assert_eq!(stats.infraction_day, Some(INFRACTION_DAY));
+
+    // The unbonding entries at the slashed validator, read from the chain after the slash.
+    let infraction_height = height_of_day(INFRACTION_DAY);
+    let entries: Vec<_> = simulation
+        .chain
+        .unbondings()
+        .into_iter()
+        .filter(|(from, _)| *from == validator)
+        .map(|(_, entry)| entry)
+        .collect();
+    let mut owed = 0u128;
+    let (mut hit, mut spared) = (0u64, 0u64);
+    for entry in &entries {
+        let initial = entry.initial_balance.u128();
+        let day = (entry.creation_height - mock_env().block.height) / BLOCKS_PER_DAY;
+        assert_eq!(day % EPOCH_DAYS, 0, "entries come from batch submissions");
+        if entry.creation_height >= infraction_height {
+            let cut = initial * 5 / 100;
+            assert_eq!(entry.balance.u128(), initial - cut, "entry of day {day}");
+            owed += cut;
+            hit += 1;
+        } else {
+            assert_eq!(entry.balance.u128(), initial, "entry of day {day}");
+            spared += 1;
+        }
+    }
+    // Batches of days 12 to 28 are still unbonding on day 30 (21 days); 16 and later are hit.
+    assert_eq!((hit, spared), (4, 1));
+    assert_eq!(stats.slash_batches_hit, hit);
+    assert_eq!(stats.slash_batches_spared, spared);
+    assert_eq!(stats.slash_loss_unbonding, owed);
+
+    // What the validator held when day 16 began: the hub's stake at the end of day 15, from
+    // the same scenario run for 15 days (the same seed gives the same days).
+    let mut shorter = config;
+    shorter.days = INFRACTION_DAY - 1;
+    shorter.slash_day = None;
+    let (earlier, _) = run(shorter);
+    let power = earlier
+        .chain
+        .delegations()
+        .expect("delegations")
+        .into_iter()
+        .find(|(v, _)| *v == validator)
+        .map_or(0, |(_, amount)| amount);
+    let before = report.snapshots[0].stakes[index];
+    let bonded = (power * 5 / 100).saturating_sub(owed).min(before);
+    assert!(bonded > 0, "power {power}, owed by the entries {owed}");
+    assert_eq!(stats.slash_loss_bonded, bonded);
+    assert_eq!(report.snapshots[1].stakes[index], before - bonded);
+    // Nothing the slash hit was reconciled yet: the hub has booked the bonded loss alone.
+    assert_eq!(report.summary.slashed, bonded);
+}
+
 #[test]
 fn slash_and_removal_are_absorbed_and_accounted() {
     let mut config = busy_scenario();
@@ -177,14 +317,26 @@ fn slash_and_removal_are_absorbed_and_accounted() {
     let summary = &report.summary;
     let state = hub_state(&simulation);
 
-    // The bonded loss is booked at once; what the slash took from unbonding entries is booked
-    // as each batch it hit is reconciled, and some are still unbonding when the run ends.
+    // The infraction is in the block of the oldest batch still unbonding on day 30: batches
+    // are submitted every 4 days and unbond for 21, so that of day 12; it and the four after
+    // it are hit.
     let stats = &summary.stats;
-    assert!(stats.slash_loss_bonded > 0);
-    assert!(stats.slashed_validator.is_some());
+    assert_eq!(stats.infraction_day, Some(12));
+    assert_eq!(
+        (stats.slash_batches_hit, stats.slash_batches_spared),
+        (5, 0)
+    );
+    assert!(stats.slash_loss_unbonding > 0);
+
+    // The bonded loss is booked at once; what the slash took from unbonding entries, and what
+    // share rounding kept from them, is booked as each batch is reconciled, and some are still
+    // unbonding when the run ends.
     assert_eq!(summary.slashed, state.totals.slashed.u128());
     assert!(summary.slashed >= stats.slash_loss_bonded);
-    assert!(summary.slashed <= stats.slash_loss_bonded + stats.slash_loss_unbonding);
+    assert!(
+        summary.slashed
+            <= stats.slash_loss_bonded + stats.slash_loss_unbonding + stats.unbond_rounding
+    );
 
     // The removed validator holds nothing and is out of the set.
     let removed = stats
@@ -192,10 +344,7 @@ fn slash_and_removal_are_absorbed_and_accounted() {
         .clone()
         .expect("a validator was removed");
     assert_ne!(Some(removed.clone()), stats.slashed_validator);
-    let index: usize = removed
-        .trim_start_matches("validator")
-        .parse()
-        .expect("validator label");
+    let index = validator_index(&removed);
     let address = simulation.chain.validators[index].clone();
     let delegations = simulation
         .chain

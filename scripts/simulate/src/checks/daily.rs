@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use flowstake::hub::{BatchResponse, BatchStatus, ValidatorResponse};
 
-use super::{Checker, Context, Observation, MAX_UNBONDING_ENTRIES};
+use super::{Checker, Context, Observation, MAX_ENTRIES};
 use crate::error::Violation;
 use crate::model::{Books, Stage};
 
@@ -16,8 +16,10 @@ pub struct DailyView {
     pub now: u64,
     pub ledger: Vec<ValidatorResponse>,
     pub chain_delegations: BTreeMap<String, u128>,
-    /// Unbonding entries per validator.
+    /// The hub's unbonding entries per validator.
     pub entries_per_validator: BTreeMap<String, usize>,
+    /// The hub's redelegation entries not yet matured, per (source, destination).
+    pub redelegation_entries: BTreeMap<(String, String), usize>,
     pub batches: Vec<BatchResponse>,
     pub collector_balance: u128,
     pub fee_receiver_balance: u128,
@@ -68,14 +70,17 @@ impl Checker {
                 },
             )?;
         }
-        // Chain limits.
+        // Chain limits, which the chain itself enforces: a batch needing an eighth entry would
+        // have failed to submit.
         for (validator, entries) in &view.entries_per_validator {
-            self.ensure(
-                ctx,
-                "chain limits",
-                *entries <= MAX_UNBONDING_ENTRIES,
-                || format!("{entries} unbonding entries at {validator}"),
-            )?;
+            self.ensure(ctx, "chain limits", *entries <= MAX_ENTRIES, || {
+                format!("{entries} unbonding entries at {validator}")
+            })?;
+        }
+        for ((source, destination), entries) in &view.redelegation_entries {
+            self.ensure(ctx, "chain limits", *entries <= MAX_ENTRIES, || {
+                format!("{entries} redelegation entries from {source} to {destination}")
+            })?;
         }
         self.ensure(
             ctx,
@@ -168,12 +173,12 @@ impl Checker {
             })?;
         }
         for book in books.batches.values() {
-            let Some(first) = book.first_queued_at else {
-                continue;
-            };
-            if book.stage == Stage::Reconciled || book.members.is_empty() {
+            if book.stage == Stage::Reconciled {
                 continue;
             }
+            let Some(first) = books.oldest_open_request(book.id) else {
+                continue;
+            };
             let waited = view.now.saturating_sub(first);
             let bound = self.liveness_bound;
             self.ensure(ctx, "liveness", waited <= bound, || {

@@ -14,8 +14,9 @@ use flowstake::hub::{PendingBatchResponse, StateResponse};
 use crate::error::Violation;
 use crate::model::{mul_div_floor, Books};
 
-/// The chain allows at most this many unbonding entries per delegator-validator pair.
-pub const MAX_UNBONDING_ENTRIES: usize = 7;
+/// x/staking `MaxEntries`: the most unbonding entries per delegator-validator pair, and
+/// redelegation entries per (delegator, source, destination).
+pub const MAX_ENTRIES: usize = 7;
 
 /// What the engine reads after every step.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +149,22 @@ impl Checker {
                  unlocked_surplus + paid_out + fees + slashed = {outflow} ({totals:?})"
             )
         })?;
+
+        // Every reward the chain paid into the collector is booked by the hub or still waits in
+        // the collector for the next harvest.
+        let rewards_held = totals.rewards + state.pending_rewards;
+        self.ensure(
+            ctx,
+            "conservation",
+            rewards_held.u128() == books.rewards_paid,
+            || {
+                format!(
+                    "the chain paid {} of rewards into the collector, the hub booked {} and the \
+                     collector holds {}",
+                    books.rewards_paid, totals.rewards, state.pending_rewards
+                )
+            },
+        )?;
 
         // The rate is what the ledger says, and moves only for a reason.
         self.ensure(
