@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The checks CI runs, in order: formatting, lints, schema drift, then the test command.
+# The checks CI runs, in order: formatting, lints, schema drift, the test command, then the
+# wasm artifacts in the real CosmWasm VM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +23,10 @@ scripts/schema.sh --check
 
 step "tests: cargo test --workspace --locked"
 cargo test --workspace --locked
+
+step "VM harness: fmt and clippy (tests/vm, its own workspace)"
+cargo fmt --manifest-path tests/vm/Cargo.toml -p flowstake-vm-tests -p flowstake-vm-floor -- --check
+cargo clippy --manifest-path tests/vm/Cargo.toml --workspace --all-targets --locked -- -D warnings
+
+step "wasm artifacts, run in cosmwasm-vm: scripts/vm-test.sh"
+scripts/vm-test.sh

@@ -1,0 +1,297 @@
+//! The measurements: each operation played on the artifacts in the VM, with the gas of every
+//! call it made, per contract.
+
+use flowstake::hub::{BatchStatus, QueryMsg, RedemptionRateResponse, StateResponse};
+use flowstake_vm_tests::floor::Floor;
+use flowstake_vm_tests::suite::{Suite, SuiteBuilder, DAY};
+use flowstake_vm_tests::vm::{CallGas, Outcome};
+
+/// Validator counts of the report.
+pub const VALIDATOR_COUNTS: [usize; 6] = [1, 10, 30, 60, 100, 150];
+/// Holder counts of the report: holders who bonded and queued a request each.
+pub const HOLDER_COUNTS: [usize; 3] = [1, 1_000, 10_000];
+/// Validators in the hub's set while the holder counts are measured.
+pub const HOLDER_VALIDATORS: usize = 10;
+
+/// Every stake the measurements bond, in native units.
+const STAKE: u128 = 10_000_000;
+const USER_BOND: u128 = 50_000_000;
+const REQUEST: u128 = 1_000_000;
+/// Requests the withdrawing user holds, and how many of them are claimable.
+pub const WITHDRAW_REQUESTS: usize = 9;
+pub const WITHDRAW_CLAIMABLE: usize = 2;
+
+/// One operation: every call it made, with the hub's, the token's and the collector's sums.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    pub hub: u64,
+    pub token: u64,
+    pub collector: u64,
+    pub calls: Vec<CallGas>,
+}
+
+impl Measured {
+    fn of(outcome: &Outcome, suite: &Suite) -> Measured {
+        Measured {
+            hub: outcome.gas_of(&suite.hub),
+            token: outcome.gas_of(&suite.token),
+            collector: outcome.gas_of(&suite.collector),
+            calls: outcome.calls.clone(),
+        }
+    }
+
+    fn query(call: CallGas) -> Measured {
+        Measured {
+            hub: call.gas,
+            token: 0,
+            collector: 0,
+            calls: vec![call],
+        }
+    }
+
+    /// Gas the host charged for queries, over the hub's calls.
+    pub fn hub_query_gas(&self) -> u64 {
+        self.calls
+            .iter()
+            .filter(|c| c.label == "hub")
+            .map(|c| c.query_gas)
+            .sum()
+    }
+
+    /// Gas the host charged (storage, queries, addresses), over the hub's calls.
+    pub fn hub_host_gas(&self) -> u64 {
+        self.calls
+            .iter()
+            .filter(|c| c.label == "hub")
+            .map(|c| c.host_gas)
+            .sum()
+    }
+}
+
+/// The operations of the report, in its order. The first six are those of `gas.json`.
+pub const OPERATIONS: [&str; 14] = [
+    "bond",
+    "redemption_rate",
+    "harvest",
+    "queue_unbond",
+    "submit_batch",
+    "withdraw_unbonded",
+    "state",
+    "preview_bond",
+    "sync",
+    "cancel_unbond",
+    "reconcile",
+    "add_validator",
+    "remove_validator",
+    "instantiate",
+];
+
+/// Every operation at one validator count, in [`OPERATIONS`] order.
+pub struct AtValidators {
+    pub validators: usize,
+    pub ops: Vec<(&'static str, Measured)>,
+}
+
+impl AtValidators {
+    pub fn get(&self, op: &str) -> &Measured {
+        &self
+            .ops
+            .iter()
+            .find(|(name, _)| *name == op)
+            .unwrap_or_else(|| panic!("operation {op} measured"))
+            .1
+    }
+}
+
+fn expect(outcome: Result<Outcome, impl std::fmt::Display>, what: &str) -> Outcome {
+    outcome.unwrap_or_else(|err| panic!("{what}: {err}"))
+}
+
+fn hub_query(suite: &mut Suite, msg: &QueryMsg) -> CallGas {
+    let hub = suite.hub.clone();
+    let (_, call): (serde_json::Value, CallGas) = suite
+        .vm
+        .query_gas(&hub, msg)
+        .unwrap_or_else(|err| panic!("query {msg:?}: {err}"));
+    call
+}
+
+/// The floor: its own call, and the token's mint it triggers.
+pub fn floor() -> (u64, u64) {
+    let mut floor = Floor::deploy();
+    let user = floor.vm.addr("alice");
+    // A first bond creates the token's balance entry and supply; the measured one is a
+    // second user's, as the hub's bond is measured.
+    floor.bond(&user, STAKE).expect("the floor bonds");
+    let user = floor.vm.addr("bob");
+    let outcome = floor.bond(&user, USER_BOND).expect("the floor bonds");
+    (outcome.gas_of(&floor.floor), outcome.gas_of(&floor.token))
+}
+
+/// Plays every operation at `validators` validators, each validator holding a delegation.
+pub fn at_validators(validators: usize) -> AtValidators {
+    let mut suite = SuiteBuilder::new()
+        .validators(validators)
+        .outsiders(1)
+        .build();
+    let mut ops: Vec<(&'static str, Measured)> = vec![];
+    let instantiate = suite.instantiate.clone();
+    ops.push(("instantiate", Measured::of(&instantiate, &suite)));
+    suite.spread_stake(validators, STAKE);
+    assert!(
+        suite
+            .hub_validators()
+            .iter()
+            .all(|v| !v.delegated.is_zero()),
+        "every validator holds a delegation"
+    );
+
+    let alice = suite.user("alice");
+    suite.fund(&alice, USER_BOND);
+    let outcome = expect(suite.bond(&alice, USER_BOND), "bond");
+    ops.push(("bond", Measured::of(&outcome, &suite)));
+
+    let call = hub_query(&mut suite, &QueryMsg::RedemptionRate {});
+    ops.push(("redemption_rate", Measured::query(call)));
+    let call = hub_query(&mut suite, &QueryMsg::State {});
+    ops.push(("state", Measured::query(call)));
+    let preview = QueryMsg::PreviewBond {
+        native: USER_BOND.into(),
+    };
+    let call = hub_query(&mut suite, &preview);
+    ops.push(("preview_bond", Measured::query(call)));
+
+    // A day of rewards on every delegation.
+    suite.advance(DAY);
+    let rate_before: RedemptionRateResponse = suite.redemption_rate();
+    let outcome = expect(suite.harvest(), "harvest");
+    assert!(suite.redemption_rate().redemption_rate > rate_before.redemption_rate);
+    ops.push(("harvest", Measured::of(&outcome, &suite)));
+    let outcome = expect(suite.sync(), "sync");
+    ops.push(("sync", Measured::of(&outcome, &suite)));
+
+    let outcome = expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
+    ops.push(("queue_unbond", Measured::of(&outcome, &suite)));
+    let outcome = expect(suite.cancel_unbond(&alice), "cancel_unbond");
+    ops.push(("cancel_unbond", Measured::of(&outcome, &suite)));
+
+    // Alice queues in nine batches: eight submitted, one pending.
+    expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
+    let submit_after = suite.pending_batch().submit_after;
+    suite.advance_to(submit_after);
+    let outcome = expect(suite.submit_batch(), "submit_batch");
+    ops.push(("submit_batch", Measured::of(&outcome, &suite)));
+    for _ in 2..WITHDRAW_REQUESTS {
+        expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
+        let submit_after = suite.pending_batch().submit_after;
+        suite.advance_to(submit_after);
+        expect(suite.submit_batch(), "submit_batch");
+    }
+    expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
+
+    // The first two batches mature and are reconciled; the others are not.
+    let completes_at = suite.batch(WITHDRAW_CLAIMABLE as u64).completes_at;
+    suite.advance_to(completes_at);
+    let outcome = expect(suite.reconcile(None), "reconcile");
+    ops.push(("reconcile", Measured::of(&outcome, &suite)));
+    let requests = suite.requests(&alice);
+    assert_eq!(requests.len(), WITHDRAW_REQUESTS);
+    let claimable = requests
+        .iter()
+        .filter(|r| r.status == BatchStatus::Reconciled)
+        .count();
+    assert_eq!(claimable, WITHDRAW_CLAIMABLE);
+    let expected_pay: u128 = requests
+        .iter()
+        .filter(|r| r.status == BatchStatus::Reconciled)
+        .map(|r| r.native.u128())
+        .sum();
+    let outcome = expect(suite.withdraw_unbonded(&alice), "withdraw_unbonded");
+    assert_eq!(suite.native(&alice), expected_pay);
+    assert_eq!(
+        suite.requests(&alice).len(),
+        WITHDRAW_REQUESTS - WITHDRAW_CLAIMABLE
+    );
+    ops.push(("withdraw_unbonded", Measured::of(&outcome, &suite)));
+
+    let outsider = suite.outsiders[0].clone();
+    let outcome = expect(suite.add_validator(&outsider, 1), "add_validator");
+    ops.push(("add_validator", Measured::of(&outcome, &suite)));
+    let removed = suite.validators[0].clone();
+    let outcome = expect(suite.remove_validator(&removed), "remove_validator");
+    ops.push(("remove_validator", Measured::of(&outcome, &suite)));
+
+    let state: StateResponse = suite.state();
+    assert_eq!(state.total_native.u128(), suite.delegated_on_chain());
+
+    ops.sort_by_key(|(name, _)| OPERATIONS.iter().position(|o| o == name));
+    AtValidators { validators, ops }
+}
+
+/// Bond, queue and submit with `holders` holders who each bonded and queued a request.
+pub struct AtHolders {
+    pub holders: usize,
+    pub bond: Measured,
+    pub queue_unbond: Measured,
+    pub submit_batch: Measured,
+}
+
+pub fn at_holders(holders: usize) -> AtHolders {
+    let mut suite = SuiteBuilder::new()
+        .validators(HOLDER_VALIDATORS)
+        .outsiders(0)
+        .build();
+    suite.spread_stake(HOLDER_VALIDATORS, STAKE);
+    for index in 0..holders {
+        let holder = suite.user(&format!("holder{index}"));
+        suite.fund_and_bond(&holder, 2 * REQUEST);
+        expect(suite.queue_unbond(&holder, REQUEST), "holder queues");
+    }
+    let alice = suite.user("alice");
+    suite.fund(&alice, USER_BOND);
+    let outcome = expect(suite.bond(&alice, USER_BOND), "bond");
+    let bond = Measured::of(&outcome, &suite);
+    let outcome = expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
+    let queue_unbond = Measured::of(&outcome, &suite);
+    assert_eq!(
+        suite.pending_batch().shares.u128(),
+        (holders as u128 + 1) * REQUEST
+    );
+    let submit_after = suite.pending_batch().submit_after;
+    suite.advance_to(submit_after);
+    let outcome = expect(suite.submit_batch(), "submit_batch");
+    let submit_batch = Measured::of(&outcome, &suite);
+    AtHolders {
+        holders,
+        bond,
+        queue_unbond,
+        submit_batch,
+    }
+}
+
+/// Calls that split the hub's fixed cost from its work, at one validator.
+pub struct Probes {
+    /// `paused`: one item loaded, a short answer. The fixed cost of any hub query.
+    pub query_paused: CallGas,
+    /// A bond without funds: the hub parses the message, checks the pause, loads the config
+    /// and stops at the payment check. The fixed cost of entering the hub's `execute`.
+    pub bond_without_funds: CallGas,
+}
+
+pub fn probes() -> Probes {
+    let mut suite = SuiteBuilder::new().validators(1).outsiders(0).build();
+    let query_paused = hub_query(&mut suite, &QueryMsg::Paused {});
+    let alice = suite.user("alice");
+    let hub = suite.hub.clone();
+    let bond = flowstake::hub::ExecuteMsg::Bond {
+        receiver: None,
+        min_shares: None,
+    };
+    let refused = suite.vm.execute(&alice, &hub, &bond, &[]);
+    assert!(refused.is_err(), "a bond without funds is refused");
+    let bond_without_funds = suite.vm.last_calls()[0].clone();
+    Probes {
+        query_paused,
+        bond_without_funds,
+    }
+}
