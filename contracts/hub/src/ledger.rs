@@ -33,7 +33,7 @@ pub fn delegate(
     denom: &str,
 ) -> Result<(StakingMsg, String), ContractError> {
     let mut target = delegation_target(storage)?;
-    target.delegated += amount;
+    target.delegated = target.delegated.checked_add(amount)?;
     validators().save(storage, &target.address.clone(), &target)?;
     let msg = StakingMsg::Delegate {
         validator: target.address.clone(),
