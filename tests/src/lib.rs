@@ -17,6 +17,7 @@ pub mod errors;
 pub mod invariants;
 pub mod model;
 pub mod queries;
+pub mod random;
 pub mod strict;
 pub mod suite;
 

@@ -125,13 +125,13 @@ fn configuration_updates_are_validated() {
         suite.update_config(
             OWNER,
             ConfigUpdate {
-                max_unbond_shortfall: Some(Decimal::one()),
+                max_unbond_shortfall: Some(Decimal::percent(101)),
                 ..ConfigUpdate::default()
             },
         ),
         ContractError::InvalidFraction {
             field: "max_unbond_shortfall".to_string(),
-            value: Decimal::one(),
+            value: Decimal::percent(101),
         },
     );
     assert_eq!(suite.snapshot(), before);

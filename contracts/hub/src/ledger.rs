@@ -67,12 +67,22 @@ pub struct SyncReport {
     pub validators: Vec<Validator>,
     /// Stake found missing since the last sync, booked as a slash.
     pub slashed: Uint128,
+    /// Stake of the hub found beyond the ledger (share rounding), booked as surplus.
+    pub surplus: Uint128,
     pub event: Event,
 }
 
-/// Reads every delegation of the hub in one query and lowers the ledger wherever the chain
-/// holds less (a slash, or the chain's share rounding). The ledger is never raised: stake the
-/// hub did not book cannot appear by itself, and the rate must not rise except by rewards.
+/// Reads every delegation of the hub in one query and brings the ledger of the set in line
+/// with the chain:
+/// - where the chain holds less (a slash, or share rounding on a delegation), the ledger is
+///   lowered and the difference booked as a slash;
+/// - where it holds more, the difference is the hub's own stake that share rounding left
+///   behind (after a slash, an undelegation or redelegation of `a` tokens may take shares worth
+///   `a - 1` and leave the rest delegated): no one else can delegate in the hub's name, so it
+///   is booked as surplus, already staked;
+/// - a validator whose delegation fell to nothing although the ledger held some (slashed to
+///   zero tokens: the chain refuses any new delegation to it) is paused, so that bonds go
+///   elsewhere; governance unpauses or removes it.
 ///
 /// If the rate moved beyond the configured bounds since the last sync, bond and unbond pause
 /// themselves and the event says why.
@@ -92,23 +102,40 @@ pub fn sync(
         .collect();
     let mut set = all_validators(storage)?;
     let mut slashed = Uint128::zero();
+    let mut surplus = Uint128::zero();
+    let mut emptied = vec![];
     for validator in set.iter_mut() {
         let chain_amount = on_chain
             .get(&validator.address)
             .copied()
             .unwrap_or_default();
+        if chain_amount == validator.delegated {
+            continue;
+        }
         if chain_amount < validator.delegated {
             slashed += validator.delegated - chain_amount;
-            validator.delegated = chain_amount;
-            validators().save(storage, &validator.address.clone(), validator)?;
+            if chain_amount.is_zero() && !validator.paused {
+                validator.paused = true;
+                emptied.push(validator.address.clone());
+            }
+        } else {
+            surplus = surplus.checked_add(chain_amount - validator.delegated)?;
         }
+        validator.delegated = chain_amount;
+        validators().save(storage, &validator.address.clone(), validator)?;
     }
     book_slash(state, slashed)?;
+    state.total_native = state.total_native.checked_add(surplus)?;
+    state.totals.surplus = state.totals.surplus.checked_add(surplus)?;
 
     let rate = exchange_rate(state.total_native, state.total_shares);
     let mut event = Event::new("flowstake_sync")
         .add_attribute("slashed", slashed)
+        .add_attribute("surplus", surplus)
         .add_attribute("exchange_rate", rate.to_string());
+    if !emptied.is_empty() {
+        event = event.add_attribute("paused_validators", emptied.join(","));
+    }
     let moved = rate_move(state.last_sync_rate, rate, &config.rate_bounds);
     if moved != RateMove::Within {
         let mut paused = PAUSED.load(storage)?;
@@ -132,6 +159,7 @@ pub fn sync(
     Ok(SyncReport {
         validators: set,
         slashed,
+        surplus,
         event,
     })
 }

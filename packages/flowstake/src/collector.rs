@@ -5,12 +5,14 @@ use cosmwasm_std::Addr;
 
 /// Instantiated by the hub, which becomes the collector's only caller.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     /// The staking denom whose balance is forwarded.
     pub denom: String,
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum ExecuteMsg {
     /// Hub only: send the whole balance of the staking denom to the hub's `ReceiveRewards`.
     Forward {},
@@ -18,6 +20,7 @@ pub enum ExecuteMsg {
 
 #[cw_serde]
 #[derive(QueryResponses)]
+#[serde(deny_unknown_fields)]
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
@@ -30,4 +33,5 @@ pub struct ConfigResponse {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct MigrateMsg {}

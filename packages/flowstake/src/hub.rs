@@ -7,6 +7,7 @@ use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 /// Name, symbol, decimals and marketing of the derivative token the hub deploys.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct TokenInfo {
     pub name: String,
     pub symbol: String,
@@ -16,6 +17,7 @@ pub struct TokenInfo {
 
 /// Marketing information of the derivative token.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct TokenMarketing {
     pub project: Option<String>,
     pub description: Option<String>,
@@ -26,6 +28,7 @@ pub struct TokenMarketing {
 
 /// One validator of the initial set, with its target weight.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct ValidatorWeight {
     pub address: String,
     pub weight: u64,
@@ -34,6 +37,7 @@ pub struct ValidatorWeight {
 /// Bounds on how far the exchange rate may move between two ledger syncs before bond and
 /// queue-unbond pause themselves.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct RateBounds {
     /// Largest relative fall accepted between syncs (a plausible slash), e.g. `0.1`.
     pub max_fall: Decimal,
@@ -42,6 +46,7 @@ pub struct RateBounds {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     /// Owner (governance); defaults to the instantiating account.
     pub owner: Option<String>,
@@ -68,7 +73,8 @@ pub struct InstantiateMsg {
     /// The chain's unbonding period in seconds.
     pub unbonding_period: u64,
     /// Largest fraction of an expected unbonding that may be missing at reconcile and still be
-    /// booked as a slash; a larger shortfall stops reconcile.
+    /// booked as a slash; a larger shortfall stops reconcile. In `(0, 1]`: one accepts any
+    /// loss.
     pub max_unbond_shortfall: Decimal,
     pub rate_bounds: RateBounds,
 }
@@ -88,6 +94,7 @@ pub enum Operation {
 /// Configuration changes; every field left out is kept.
 #[cw_serde]
 #[derive(Default)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigUpdate {
     pub guardian: Option<String>,
     /// Remove the guardian.
@@ -104,6 +111,7 @@ pub struct ConfigUpdate {
 
 #[cw_ownable_execute]
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum ExecuteMsg {
     /// Bond exactly one coin of the staking denom; mints derivative to `receiver` (the sender by
     /// default). Fails if fewer than `min_shares` would be minted.
@@ -164,17 +172,20 @@ pub enum ExecuteMsg {
 
 /// Hook messages carried by the derivative token's `Send`.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum ReceiveMsg {
     /// Queue the sent derivative for unbonding on behalf of `receiver` (the sender by default).
     QueueUnbond { receiver: Option<String> },
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct MigrateMsg {}
 
 #[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
+#[serde(deny_unknown_fields)]
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},

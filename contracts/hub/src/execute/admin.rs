@@ -26,8 +26,14 @@ fn ensure_nonzero(value: bool, field: &str) -> Result<(), ContractError> {
     Ok(())
 }
 
-fn ensure_fraction(value: Decimal, field: &str) -> Result<(), ContractError> {
-    if value.is_zero() || value >= Decimal::one() {
+/// A fraction in `(0, 1)`, or in `(0, 1]` when `one_allowed`.
+fn ensure_fraction(value: Decimal, field: &str, one_allowed: bool) -> Result<(), ContractError> {
+    let above = if one_allowed {
+        value > Decimal::one()
+    } else {
+        value >= Decimal::one()
+    };
+    if value.is_zero() || above {
         return Err(ContractError::InvalidFraction {
             field: field.to_string(),
             value,
@@ -60,9 +66,11 @@ pub fn validate_config(config: &Config) -> Result<(), ContractError> {
             margin: ENTRY_MATURITY_MARGIN,
         });
     }
-    ensure_fraction(config.max_unbond_shortfall, "max_unbond_shortfall")?;
-    ensure_fraction(config.rate_bounds.max_fall, "rate_bounds.max_fall")?;
-    ensure_fraction(config.rate_bounds.max_rise, "rate_bounds.max_rise")?;
+    // A shortfall bound of one accepts any loss: governance's way to let reconcile book a
+    // batch that lost everything, so that later batches and their requests move on.
+    ensure_fraction(config.max_unbond_shortfall, "max_unbond_shortfall", true)?;
+    ensure_fraction(config.rate_bounds.max_fall, "rate_bounds.max_fall", false)?;
+    ensure_fraction(config.rate_bounds.max_rise, "rate_bounds.max_rise", false)?;
     Ok(())
 }
 

@@ -130,7 +130,9 @@ pub fn remove(deps: DepsMut, env: Env, address: String) -> Result<Response, Cont
     STATE.save(deps.storage, &state)?;
 
     let weights: Vec<Uint128> = rest.iter().map(|v| Uint128::from(v.weight)).collect();
-    let parts = split_pro_rata(on_chain, &weights).ok_or(ContractError::NoActiveValidator {})?;
+    let mut parts =
+        split_pro_rata(on_chain, &weights).ok_or(ContractError::NoActiveValidator {})?;
+    fold_single_units(&mut parts);
     let mut msgs = vec![];
     for (destination, amount) in rest.iter_mut().zip(parts) {
         if amount.is_zero() {
@@ -151,4 +153,46 @@ pub fn remove(deps: DepsMut, env: Env, address: String) -> Result<Response, Cont
         .add_attribute("validator", address)
         .add_attribute("redelegated", on_chain)
         .add_attribute("slashed", slashed))
+}
+
+/// Moves every one-unit part into the largest part. After a slash, one token may stand for
+/// shares worth less than a token, which the chain refuses to redelegate
+/// (`ErrTinyRedelegationAmount`), failing the whole removal; two or more tokens always move.
+/// A stake of exactly one unit stays one part: writing it off could leave the hub with shares
+/// and no backing, and on a validator that was never slashed it moves.
+fn fold_single_units(parts: &mut [Uint128]) {
+    let Some(largest) = (0..parts.len()).max_by_key(|&i| (parts[i], std::cmp::Reverse(i))) else {
+        return;
+    };
+    for index in 0..parts.len() {
+        if index != largest && parts[index] == Uint128::one() {
+            parts[index] = Uint128::zero();
+            parts[largest] += Uint128::one();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(values: &[u128]) -> Vec<Uint128> {
+        values.iter().map(|v| Uint128::new(*v)).collect()
+    }
+
+    #[test]
+    fn single_units_move_into_the_largest_part() {
+        let mut split = parts(&[1, 5, 1, 5, 0, 2]);
+        fold_single_units(&mut split);
+        // The first of the largest parts takes both single units; the sum is kept.
+        assert_eq!(split, parts(&[0, 7, 0, 5, 0, 2]));
+
+        let mut tiny = parts(&[1, 1, 1]);
+        fold_single_units(&mut tiny);
+        assert_eq!(tiny, parts(&[3, 0, 0]));
+
+        let mut one = parts(&[0, 1]);
+        fold_single_units(&mut one);
+        assert_eq!(one, parts(&[0, 1]));
+    }
 }

@@ -223,10 +223,10 @@ fn update_config_validates_every_bound() {
             },
         ),
         (
-            update(|u| u.max_unbond_shortfall = Some(Decimal::one())),
+            update(|u| u.max_unbond_shortfall = Some(Decimal::percent(101))),
             ContractError::InvalidFraction {
                 field: "max_unbond_shortfall".to_string(),
-                value: Decimal::one(),
+                value: Decimal::percent(101),
             },
         ),
     ];

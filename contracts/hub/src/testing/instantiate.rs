@@ -194,7 +194,7 @@ fn instantiate_refuses_fractions_out_of_range() {
     let rise: fn(&mut InstantiateMsg, Decimal) = |m, v| m.rate_bounds.max_rise = v;
     let cases = [
         ("max_unbond_shortfall", Decimal::zero(), shortfall),
-        ("max_unbond_shortfall", Decimal::one(), shortfall),
+        ("max_unbond_shortfall", Decimal::percent(101), shortfall),
         ("rate_bounds.max_fall", Decimal::zero(), fall),
         ("rate_bounds.max_fall", Decimal::percent(150), fall),
         ("rate_bounds.max_rise", Decimal::zero(), rise),
