@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The checks CI runs, in order: formatting, lints, schema drift, the test command, then the
-# wasm artifacts in the real CosmWasm VM.
+# The checks CI runs, in order: formatting, lints, schema drift, the test command (with the
+# random-operation properties in their CI size), the wasm artifacts in the real CosmWasm VM,
+# then a short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +31,8 @@ cargo clippy --manifest-path tests/vm/Cargo.toml --workspace --all-targets --loc
 
 step "wasm artifacts, run in cosmwasm-vm: scripts/vm-test.sh"
 scripts/vm-test.sh
+
+step "fuzz targets (tests/fuzz, its own workspace): fmt, kept inputs and harness tests, a short run of each"
+cargo fmt --manifest-path tests/fuzz/Cargo.toml -p flowstake-fuzz -- --check
+cargo test --manifest-path tests/fuzz/Cargo.toml --locked
+scripts/fuzz.sh
