@@ -30,6 +30,9 @@ pub enum ContractError {
     #[error("only the derivative token {token} is accepted; received from {sender}")]
     ForeignToken { token: String, sender: String },
 
+    #[error("the hub cannot own an unbond request: neither sender nor receiver may be the hub")]
+    HubAsRequester {},
+
     #[error("the derivative token is not deployed yet")]
     TokenNotDeployed {},
 

@@ -48,6 +48,11 @@ pub fn receive(
             let user = deps
                 .api
                 .addr_validate(receiver.as_deref().unwrap_or(&cw20_msg.sender))?;
+            // The hub never sends its own derivative (its dead shares and the pending batch stay
+            // put), and a request it owned could never be withdrawn.
+            if cw20_msg.sender == env.contract.address.as_str() || user == env.contract.address {
+                return Err(ContractError::HubAsRequester {});
+            }
             queue(deps, env, user, cw20_msg.amount)
         }
     }

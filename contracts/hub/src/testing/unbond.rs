@@ -65,6 +65,33 @@ fn queue_unbond_refuses_a_foreign_token() {
 }
 
 #[test]
+fn queue_unbond_refuses_the_hub_as_sender_or_receiver() {
+    let mut hub = funded();
+    let token = hub.token();
+    let hub_addr = hub.hub_addr().to_string();
+    let from_hub = ExecuteMsg::Receive(Cw20ReceiveMsg {
+        sender: hub_addr.clone(),
+        amount: Uint128::new(400),
+        msg: to_json_binary(&ReceiveMsg::QueueUnbond { receiver: None }).unwrap(),
+    });
+    let to_hub = ExecuteMsg::Receive(Cw20ReceiveMsg {
+        sender: hub.addr("alice").to_string(),
+        amount: Uint128::new(400),
+        msg: to_json_binary(&ReceiveMsg::QueueUnbond {
+            receiver: Some(hub_addr),
+        })
+        .unwrap(),
+    });
+    let before = hub.snapshot();
+
+    for msg in [from_hub, to_hub] {
+        let err = hub.execute(&token, &[], msg).unwrap_err();
+        assert_eq!(err, ContractError::HubAsRequester {});
+    }
+    assert_eq!(hub.snapshot(), before);
+}
+
+#[test]
 fn queue_unbond_books_the_request_for_the_cw20_sender_not_the_token() {
     let mut hub = funded();
 
