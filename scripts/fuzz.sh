@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the hub with cargo-fuzz (libFuzzer): builds the targets of tests/fuzz, then runs each
 # one for a bounded time or number of executions, one after the other on one core. Prints
-# "TARGET: N executions in S s, K crashes" per target and exits non-zero if any target crashed
-# (the input is left in tests/fuzz/artifacts/<target>/; see tests/fuzz/regressions/README.md).
+# "TARGET: N executions in S s, K crashes" per target. Exits 1 if any target crashed (the input
+# is left in tests/fuzz/artifacts/<target>/; see tests/fuzz/regressions/README.md), 130 if a
+# signal interrupted a run before its limit.
 #
 #   scripts/fuzz.sh              every target for 60 s (what CI runs)
 #   scripts/fuzz.sh 600          every target for 600 s
@@ -81,6 +82,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 summary=()
 failed=0
+interrupted=0
 for target in "${TARGETS[@]}"; do
   step "fuzz $target: ${limit[*]}"
   started=$(date +%s.%N)
@@ -98,6 +100,13 @@ for target in "${TARGETS[@]}"; do
   if [[ $status -eq 0 ]]; then
     grep -E '^stat::' "$log" || true
     summary+=("$target: $runs executions in $elapsed s, 0 crashes")
+    continue
+  fi
+  if grep -q 'libFuzzer: run interrupted' "$log"; then
+    # A signal stopped the run (libFuzzer exits 72): not a crash, but not a finished run.
+    grep -E '^stat::' "$log" || true
+    summary+=("$target: $runs executions in $elapsed s, 0 crashes, interrupted before its limit")
+    interrupted=1
     continue
   fi
   failed=1
@@ -121,4 +130,7 @@ if [[ $failed -ne 0 ]]; then
     "$FUZZ_DIR"
   printf 'and write it out as a scenario (see the README there).\n'
   exit 1
+fi
+if [[ $interrupted -ne 0 ]]; then
+  exit 130
 fi
