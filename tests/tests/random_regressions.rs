@@ -2,7 +2,9 @@
 //! check (of the harness's model of the hub, or of a rule the hub breaks, now reported by a
 //! test of its own in `adversarial_*.rs`) and must keep passing.
 
-use flowstake_tests::random::{run_scenario, Op, Params, PauseSet, Scenario, Stats};
+use std::collections::BTreeMap;
+
+use flowstake_tests::random::{run_scenario, Op, Params, PauseSet, Scenario, Stats, World};
 
 /// The configuration most shrunk scenarios end with: every bound at its tightest.
 fn tight(validators: usize, spare_validators: usize, users: usize, unbonding_days: u64) -> Params {
@@ -306,4 +308,55 @@ fn rewards_paid_during_a_harvest_wait_in_the_collector() {
     if let Err(violation) = world.drain() {
         panic!("{violation}");
     }
+}
+
+/// Found by the `operation_sequences` fuzz target: slashes at the height of the oldest entry
+/// cut a redelegation by its initial balance each time, and six of them (138 % in all) wiped
+/// out the whole stake, which sat on a removed validator's redelegations. With nothing left to
+/// back the seed's shares the hub refuses bonds with `NoBacking`: no rate exists at which a
+/// deposit would not be shared with shares worth nothing. The refusal is justified.
+#[test]
+fn a_total_loss_refuses_bonds_for_lack_of_backing() {
+    let params = Params {
+        epoch_seconds: 47_150,
+        min_bond: 9_368,
+        min_unbond: 9_368,
+        seed: 1_000_000,
+        max_shortfall_percent: 58,
+        ..tight(8, 0, 4, 1)
+    };
+    let removed = 231;
+    let unpause = |mask| Op::Unpause {
+        operations: PauseSet(mask),
+    };
+    let ops = vec![
+        Op::RemoveValidator { validator: removed },
+        slash(removed, 191, true),
+        Op::RoundTrip {
+            user: 213,
+            native: 6_888,
+        },
+        slash(removed, 205, true),
+        slash(removed, 268, true),
+        slash(removed, 181, true),
+        Op::RemoveValidator { validator: removed },
+        unpause(7),
+        slash(removed, 268, true),
+        slash(removed, 268, true),
+        Op::Harvest,
+        unpause(1),
+        Op::Harvest,
+        Op::Unjail { validator: 255 },
+        Op::Harvest,
+        bond(231, 348_757_017_277),
+    ];
+    // Before the bond: nothing is left, on the chain or in the hub's books.
+    let mut world = World::new(&params).expect("setup");
+    world.play(&ops[..ops.len() - 1]).expect("no violation");
+    assert_eq!(world.last.total_native(), 0);
+    assert_eq!(world.last.total_shares(), 1_000_000);
+    assert_eq!(world.last.chain.delegations, BTreeMap::new());
+    assert_eq!(world.last.chain.unbonding_total(), 0);
+    let stats = passes(params, ops);
+    assert_eq!(stats.by_refusal.get("hub NoBacking"), Some(&1), "{stats:?}");
 }

@@ -101,7 +101,9 @@ impl World {
         };
         self.refused(&err, &before, &[user, receiver], |refusal| match refusal {
             Refusal::Hub(HubError::BondTooSmall { .. }) => native < min_bond,
-            Refusal::Hub(HubError::MintsZero { .. }) => shares == 0,
+            // Slashes took everything: no rate prices a deposit against shares worth nothing.
+            Refusal::Hub(HubError::NoBacking { .. }) => n0 == 0 && s0 > 0,
+            Refusal::Hub(HubError::MintsZero { .. }) => n0 > 0 && shares == 0,
             Refusal::Hub(HubError::MintBelowMinimum { .. }) => min_shares_extra.unwrap_or(0) > 0,
             Refusal::Hub(HubError::Paused { operation }) => *operation == Operation::Bond && paused,
             Refusal::Hub(HubError::NoActiveValidator {}) => target.is_none(),
