@@ -3,7 +3,8 @@
 # one for a bounded time or number of executions, one target after the other. Prints
 # "TARGET: N executions in S s, K crashes" per target. Exits 1 if any target crashed (the input
 # is left in tests/fuzz/artifacts/<target>/; see tests/fuzz/regressions/README.md), 130 if a
-# signal interrupted a run before its limit.
+# signal interrupted a run before its limit (SIGINT, or SIGTERM for a script started in the
+# background, where bash ignores SIGINT); the executions run until then are still printed.
 #
 #   scripts/fuzz.sh              every target for 60 s (what CI runs)
 #   scripts/fuzz.sh 600          every target for 600 s
@@ -34,7 +35,7 @@ SANITIZER="none"
 export RUST_LIB_BACKTRACE=0
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
