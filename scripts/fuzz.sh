@@ -109,6 +109,7 @@ lean_libfuzzer() {
 
 # Sets the environment of a flavour's build and run; prints its target directory.
 target_dir=""
+lean_library=""
 use_flavour() {
   local instrument
   unset CUSTOM_LIBFUZZER_PATH
@@ -121,8 +122,9 @@ use_flavour() {
     lean)
       instrument="${FUZZ_INSTRUMENT_OVERRIDE:-^(flowstake|flowstake_hub|flowstake_token|cw20_base|operation_sequences)$}"
       target_dir="$PWD/$FUZZ_DIR/target/lean"
-      CUSTOM_LIBFUZZER_PATH="$(lean_libfuzzer)"
-      export CUSTOM_LIBFUZZER_PATH
+      # Located (and built) once per invocation.
+      [[ -n "$lean_library" ]] || lean_library="$(lean_libfuzzer)"
+      export CUSTOM_LIBFUZZER_PATH="$lean_library"
       ;;
   esac
   # RUSTC_WRAPPER strips cargo-fuzz's instrumentation flags from the crates the pattern does
