@@ -35,7 +35,8 @@ SANITIZER="none"
 export RUST_LIB_BACKTRACE=0
 
 usage() {
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+  # The comment block at the top of this file, without its comment marks.
+  awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"
   exit 2
 }
 
