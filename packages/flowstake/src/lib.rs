@@ -1,6 +1,7 @@
 //! Message and response types shared by the Flowstake contracts and their clients.
 //! This crate holds no logic.
 
+pub mod chain;
 pub mod collector;
 pub mod hub;
 
