@@ -54,6 +54,7 @@ pub struct SuiteBuilder {
     min_unbond: u128,
     seed: u128,
     max_unbond_shortfall: Decimal,
+    max_reward_rate: Option<Decimal>,
     rate_bounds: RateBounds,
     user_funds: u128,
 }
@@ -72,6 +73,7 @@ impl Default for SuiteBuilder {
             min_unbond: 1_000,
             seed: 1_000_000,
             max_unbond_shortfall: Decimal::percent(10),
+            max_reward_rate: None,
             rate_bounds: RateBounds {
                 max_fall: Decimal::percent(20),
                 max_rise: Decimal::percent(20),
@@ -145,6 +147,12 @@ impl SuiteBuilder {
     /// The deposit sent with the instantiation and minted as dead shares.
     pub fn seed(mut self, native: u128) -> Self {
         self.seed = native;
+        self
+    }
+
+    /// Largest annual reward rate the hub recognises (the hub's default when not set).
+    pub fn max_reward_rate(mut self, rate: Decimal) -> Self {
+        self.max_reward_rate = Some(rate);
         self
     }
 
@@ -239,6 +247,7 @@ impl SuiteBuilder {
             epoch_period: self.epoch_period,
             unbonding_period: self.unbonding_period,
             max_unbond_shortfall: self.max_unbond_shortfall,
+            max_reward_rate: self.max_reward_rate,
             rate_bounds: self.rate_bounds.clone(),
         };
         let hub = app.instantiate_contract(

@@ -62,7 +62,6 @@ fn instantiation_refuses_an_epoch_too_short_for_seven_unbonding_entries() {
         Some(&ContractError::EpochTooShort {
             epoch_period: shortest - 1,
             unbonding_period: 21 * DAY,
-            margin: DAY,
         })
     );
 
@@ -118,7 +117,6 @@ fn configuration_updates_are_validated() {
         ContractError::EpochTooShort {
             epoch_period: 3 * DAY,
             unbonding_period: 21 * DAY,
-            margin: DAY,
         },
     );
     assert_hub_error(

@@ -3,7 +3,6 @@
 
 use cosmwasm_std::Decimal;
 use flowstake::hub::BatchStatus;
-use flowstake_hub::execute::unbond::PAYOUT_MARGIN;
 use flowstake_tests::model::{claim, RateModel};
 use flowstake_tests::*;
 
@@ -133,7 +132,7 @@ fn three_users_over_several_epochs_are_paid_the_model_figures() {
     assert_eq!(first.shares.u128(), 14_000_000);
     assert_eq!(first.native_expected.u128(), native_first);
     assert_eq!(first.submitted_at, start + 4 * DAY);
-    assert_eq!(first.completes_at, start + 25 * DAY + PAYOUT_MARGIN);
+    assert_eq!(first.completes_at, start + 25 * DAY);
     assert_eq!(suite.chain_unbonding_total(), native_first);
     assert_eq!(suite.token_supply(), books.model.total_shares);
     assert_eq!(suite.pending_batch().id, 2);
@@ -151,7 +150,7 @@ fn three_users_over_several_epochs_are_paid_the_model_figures() {
     assert_eq!(suite.batch(2).native_expected.u128(), native_second);
     assert_eq!(
         suite.batch(2).completes_at,
-        start + 29 * DAY + PAYOUT_MARGIN
+        start + 29 * DAY
     );
 
     // Day 25: the first batch matures; the chain pays it to the hub; reconcile books it whole.

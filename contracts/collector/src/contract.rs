@@ -3,8 +3,8 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    coin, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult, Storage,
-    WasmMsg,
+    coin, to_json_binary, BankMsg, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult,
+    Storage, WasmMsg,
 };
 use cw2::{get_contract_version, set_contract_version};
 use flowstake::collector::{ConfigResponse, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
@@ -53,7 +53,46 @@ pub fn execute(
     }
     match msg {
         ExecuteMsg::Forward {} => forward(deps.as_ref(), env, config),
+        ExecuteMsg::Sweep { denoms, receiver } => {
+            sweep(deps.as_ref(), env, config, denoms, receiver)
+        }
     }
+}
+
+/// Sends the collector's whole balance of each denom to `receiver`: fee rewards the chain pays
+/// in denoms other than the staking denom. Denoms with no balance are skipped; the hub bounds
+/// the list.
+fn sweep(
+    deps: Deps,
+    env: Env,
+    config: Config,
+    denoms: Vec<String>,
+    receiver: String,
+) -> Result<Response, ContractError> {
+    let receiver_addr = deps.api.addr_validate(&receiver)?;
+    let mut amounts = vec![];
+    for denom in denoms {
+        if denom == config.denom {
+            return Err(ContractError::SweepStakingDenom { denom });
+        }
+        let balance = deps.querier.query_balance(&env.contract.address, &denom)?;
+        if !balance.amount.is_zero() && !amounts.contains(&balance) {
+            amounts.push(balance);
+        }
+    }
+    let swept: Vec<String> = amounts.iter().map(|c| c.to_string()).collect();
+    let mut response = Response::new()
+        .add_attribute("action", "sweep")
+        .add_attribute("receiver", &receiver_addr)
+        .add_attribute("swept", swept.join(","));
+    if !amounts.is_empty() {
+        amounts.sort_by(|a, b| a.denom.cmp(&b.denom));
+        response = response.add_message(BankMsg::Send {
+            to_address: receiver_addr.to_string(),
+            amount: amounts,
+        });
+    }
+    Ok(response)
 }
 
 /// Sends the whole balance of the staking denom to the hub's `ReceiveRewards` in one message;

@@ -10,6 +10,10 @@ pub enum ContractError {
     #[error("{sender} is not the hub")]
     Unauthorized { sender: String },
 
+    /// `Sweep` named the staking denom, which leaves only through `Forward`.
+    #[error("the staking denom {denom} cannot be swept")]
+    SweepStakingDenom { denom: String },
+
     /// Migration from another contract, from a newer version, or from an unreadable version.
     /// `from` and `to` are `name@version`.
     #[error("migration refused from {from} to {to}")]

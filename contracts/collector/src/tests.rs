@@ -152,3 +152,63 @@ fn migrate_accepts_upgrade_and_keeps_config() {
     let config: ConfigResponse = from_json(bin).unwrap();
     assert_eq!(config.hub, hub_addr);
 }
+
+fn sweep(deps: &mut Deps, sender: &Addr, denoms: &[&str]) -> Result<Response, ContractError> {
+    let receiver = deps.api.addr_make("treasury").to_string();
+    let msg = ExecuteMsg::Sweep {
+        denoms: denoms.iter().map(|d| d.to_string()).collect(),
+        receiver,
+    };
+    execute(deps.as_mut(), mock_env(), message_info(sender, &[]), msg)
+}
+
+#[test]
+fn sweep_sends_every_named_denom_with_a_balance_to_the_receiver() {
+    let (mut deps, hub_addr) = setup();
+    set_collector_balance(
+        &mut deps,
+        vec![coin(7, "uatom"), coin(5, "ibc/ABC"), coin(100, DENOM)],
+    );
+    let response = sweep(
+        &mut deps,
+        &hub_addr,
+        &["uatom", "ibc/ABC", "uosmo", "uatom"],
+    )
+    .unwrap();
+    let treasury = deps.api.addr_make("treasury");
+    assert_eq!(response.messages.len(), 1);
+    assert_eq!(
+        response.messages[0].msg,
+        CosmosMsg::Bank(cosmwasm_std::BankMsg::Send {
+            to_address: treasury.to_string(),
+            amount: vec![coin(5, "ibc/ABC"), coin(7, "uatom")],
+        })
+    );
+}
+
+#[test]
+fn sweep_refuses_the_staking_denom_and_strangers() {
+    let (mut deps, hub_addr) = setup();
+    set_collector_balance(&mut deps, vec![coin(100, DENOM), coin(3, "uatom")]);
+    assert_eq!(
+        sweep(&mut deps, &hub_addr, &["uatom", DENOM]).unwrap_err(),
+        ContractError::SweepStakingDenom {
+            denom: DENOM.to_string()
+        }
+    );
+    let stranger = deps.api.addr_make("stranger");
+    assert_eq!(
+        sweep(&mut deps, &stranger, &["uatom"]).unwrap_err(),
+        ContractError::Unauthorized {
+            sender: stranger.to_string()
+        }
+    );
+}
+
+#[test]
+fn sweep_with_nothing_to_send_sends_nothing() {
+    let (mut deps, hub_addr) = setup();
+    set_collector_balance(&mut deps, vec![coin(100, DENOM)]);
+    let response = sweep(&mut deps, &hub_addr, &["uatom"]).unwrap();
+    assert!(response.messages.is_empty());
+}

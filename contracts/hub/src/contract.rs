@@ -40,6 +40,7 @@ pub fn execute(
         ExecuteMsg::Harvest {} => harvest::harvest(deps, env),
         ExecuteMsg::ReceiveRewards {} => harvest::receive_rewards(deps, env, info),
         ExecuteMsg::Sync {} => harvest::sync(deps, env),
+        ExecuteMsg::SweepRewards { denoms } => harvest::sweep_rewards(deps, denoms),
         ExecuteMsg::Receive(cw20_msg) => unbond::receive(deps, env, sender, cw20_msg),
         ExecuteMsg::CancelUnbond {} => unbond::cancel(deps, sender),
         ExecuteMsg::SubmitBatch {} => unbond::submit(deps, env),
@@ -63,7 +64,10 @@ pub fn execute(
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn reply(deps: DepsMut, env: Env, msg: Reply) -> Result<Response, ContractError> {
-    setup::reply(deps, env, msg)
+    match setup::ReplyId::try_from(msg.id)? {
+        setup::ReplyId::BatchUndelegated => unbond::undelegated(deps, msg),
+        _ => setup::reply(deps, env, msg),
+    }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

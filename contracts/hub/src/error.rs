@@ -78,8 +78,17 @@ pub enum ContractError {
     #[error("no batch has matured for reconcile")]
     NothingToReconcile {},
 
-    #[error("batch {batch_id} may have been paid out and matures at {matures_at}; reconcile then")]
-    PayoutPending { batch_id: u64, matures_at: u64 },
+    #[error("{open} batches are not reconciled yet, the most allowed; reconcile first")]
+    TooManyOpenBatches { open: u64, max: u64 },
+
+    #[error("{in_flight} batches may still hold unbonding entries on the chain, which allows {max} per validator; submit after the oldest is paid out")]
+    UnbondingEntriesFull { in_flight: u64, max: u64 },
+
+    #[error("the chain returned no MsgUndelegateResponse for the batch's undelegation")]
+    UndelegateResponseMissing {},
+
+    #[error("the chain's MsgUndelegateResponse could not be read: {reason}")]
+    UndelegateResponseInvalid { reason: String },
 
     #[error("unbonded funds short beyond the bound: expected {expected}, arrived {arrived}")]
     ShortfallTooLarge { expected: Uint128, arrived: Uint128 },
@@ -115,12 +124,20 @@ pub enum ContractError {
     #[error("{field} must not be zero")]
     ZeroValue { field: String },
 
-    #[error("epoch {epoch_period}s is too short: 7 epochs must exceed the unbonding period {unbonding_period}s by {margin}s")]
+    #[error("epoch {epoch_period}s is too short: 7 epochs must span the unbonding period {unbonding_period}s")]
     EpochTooShort {
         epoch_period: u64,
         unbonding_period: u64,
-        margin: u64,
     },
+
+    #[error("seed deposit {seed} is below the minimum {min}")]
+    SeedTooSmall { seed: Uint128, min: Uint128 },
+
+    #[error("max_reward_rate is {value}; it must be above zero and at most {max}")]
+    InvalidRewardRate { value: Decimal, max: Decimal },
+
+    #[error("{count} denoms named; at most {max} per sweep")]
+    TooManySweepDenoms { count: usize, max: usize },
 
     #[error("{field} is {value}; it must be above zero and below one")]
     InvalidFraction { field: String, value: Decimal },

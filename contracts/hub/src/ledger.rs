@@ -1,27 +1,43 @@
 //! The hub's ledger of delegations: where new stake goes, and how the ledger is brought back in
 //! line with the chain.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use cosmwasm_std::{DepsMut, Env, Event, Order, StakingMsg, Storage, Uint128};
+use cosmwasm_std::{DepsMut, Env, Event, Order, QuerierWrapper, StakingMsg, Storage, Uint128};
 use flowstake::hub::Operation;
 
 use crate::error::ContractError;
-use crate::math::{exchange_rate, rate_move, RateMove};
+use crate::math::{exchange_rate, rate_move, split_loss, vestable, RateMove};
 use crate::state::{validators, Config, State, Validator, PAUSED};
 
 /// The active validator furthest below its target share: the lowest delegation per unit of
-/// weight. One index read, whatever the size of the set.
-pub fn delegation_target(storage: &dyn Storage) -> Result<Validator, ContractError> {
-    let first = validators()
-        .idx
-        .load
-        .range(storage, None, None, Order::Ascending)
-        .next()
-        .transpose()?;
-    match first {
-        Some((_, validator)) if validator.is_active() => Ok(validator),
-        _ => Err(ContractError::NoActiveValidator {}),
+/// weight, one index read whatever the size of the set.
+///
+/// x/staking deletes an unbonded validator once its last shares leave, and a delegation to a
+/// deleted validator fails. The hub holds shares in every validator its ledger credits, so only
+/// a validator with nothing delegated by the hub can have vanished: that one is looked up on
+/// the chain first, and if it is gone it is marked inactive and the next one is taken.
+pub fn delegation_target(
+    storage: &mut dyn Storage,
+    querier: &QuerierWrapper,
+) -> Result<Validator, ContractError> {
+    loop {
+        let first = validators()
+            .idx
+            .load
+            .range(storage, None, None, Order::Ascending)
+            .next()
+            .transpose()?;
+        let mut validator = match first {
+            Some((_, validator)) if validator.is_active() => validator,
+            _ => return Err(ContractError::NoActiveValidator {}),
+        };
+        if !validator.delegated.is_zero() || querier.query_validator(&validator.address)?.is_some()
+        {
+            return Ok(validator);
+        }
+        validator.inactive = true;
+        validators().save(storage, &validator.address.clone(), &validator)?;
     }
 }
 
@@ -29,10 +45,11 @@ pub fn delegation_target(storage: &dyn Storage) -> Result<Validator, ContractErr
 /// The caller adds `amount` to the state's total.
 pub fn delegate(
     storage: &mut dyn Storage,
+    querier: &QuerierWrapper,
     amount: Uint128,
     denom: &str,
 ) -> Result<(StakingMsg, String), ContractError> {
-    let mut target = delegation_target(storage)?;
+    let mut target = delegation_target(storage, querier)?;
     target.delegated = target.delegated.checked_add(amount)?;
     validators().save(storage, &target.address.clone(), &target)?;
     let msg = StakingMsg::Delegate {
@@ -69,11 +86,52 @@ pub struct SyncReport {
     pub slashed: Uint128,
     /// Stake of the hub found beyond the ledger (share rounding), booked as surplus.
     pub surplus: Uint128,
+    /// The rate moved beyond its bounds: bond and unbond are now paused, and the operation
+    /// that synced must not convert at this rate.
+    pub tripped: bool,
     pub event: Event,
 }
 
-/// Reads every delegation of the hub in one query and brings the ledger of the set in line
-/// with the chain:
+/// Records that a crank runs in the current block. Once a later block begins, every unbonding
+/// entry completing at or before the recorded block's time has been paid by the chain (x/staking
+/// pays matured entries in the end blocker of the first block whose time reaches their
+/// completion), so `paid_through` moves up to it. Nothing here assumes how far apart blocks are.
+pub fn observe_block(state: &mut State, env: &Env) {
+    let height = env.block.height;
+    if state.seen.height < height {
+        state.paid_through = state.paid_through.max(state.seen.time);
+        state.seen = crate::state::BlockMark {
+            height,
+            time: env.block.time.seconds(),
+        };
+    }
+}
+
+/// Moves unvested rewards into the backing as far as [`vestable`] allows for the time since the
+/// last recognition (rewards accrue on the chain every second, so the allowance does too, but
+/// at most one [`crate::math::VESTING_WINDOW`] of it is ever stored up).
+pub fn vest(state: &mut State, config: &Config, now: u64) -> Uint128 {
+    if state.unvested_rewards.is_zero() {
+        return Uint128::zero();
+    }
+    let elapsed = now.saturating_sub(state.vested_at);
+    let vested = vestable(
+        state.unvested_rewards,
+        state.total_native,
+        config.max_reward_rate,
+        elapsed,
+        config.rate_bounds.max_rise,
+    );
+    state.unvested_rewards -= vested;
+    state.total_native += vested;
+    if !vested.is_zero() {
+        state.vested_at = now;
+    }
+    vested
+}
+
+/// Reads every delegation of the hub and the chain's active set in one query each and brings
+/// the ledger of the set in line with the chain:
 /// - where the chain holds less (a slash, or share rounding on a delegation), the ledger is
 ///   lowered and the difference booked as a slash;
 /// - where it holds more, the difference is the hub's own stake that share rounding left
@@ -82,16 +140,21 @@ pub struct SyncReport {
 ///   is booked as surplus, already staked;
 /// - a validator whose delegation fell to nothing although the ledger held some (slashed to
 ///   zero tokens: the chain refuses any new delegation to it) is paused, so that bonds go
-///   elsewhere; governance unpauses or removes it.
+///   elsewhere; governance unpauses or removes it;
+/// - a validator that is not in the chain's bonded set (jailed, tombstoned, unbonding,
+///   unbonded or deleted) is marked inactive and gets no new stake until it returns; the event
+///   names those that left and those that came back.
 ///
-/// If the rate moved beyond the configured bounds since the last sync, bond and unbond pause
-/// themselves and the event says why.
+/// Then unvested rewards vest as far as the time allows. If the rate moved beyond the
+/// configured bounds since the last sync, bond and unbond pause themselves and the event says
+/// why.
 pub fn sync(
     deps: &mut DepsMut,
     env: &Env,
     config: &Config,
     state: &mut State,
 ) -> Result<SyncReport, ContractError> {
+    observe_block(state, env);
     let storage = &mut *deps.storage;
     let on_chain: HashMap<String, Uint128> = deps
         .querier
@@ -100,17 +163,34 @@ pub fn sync(
         .filter(|d| d.amount.denom == config.denom)
         .map(|d| (d.validator, d.amount.amount))
         .collect();
+    let bonded: HashSet<String> = deps
+        .querier
+        .query_all_validators()?
+        .into_iter()
+        .map(|v| v.address)
+        .collect();
     let mut set = all_validators(storage)?;
     let mut slashed = Uint128::zero();
     let mut surplus = Uint128::zero();
     let mut emptied = vec![];
+    let mut left_active = vec![];
+    let mut rejoined = vec![];
     for validator in set.iter_mut() {
         let chain_amount = on_chain
             .get(&validator.address)
             .copied()
             .unwrap_or_default();
-        if chain_amount == validator.delegated {
+        let inactive = !bonded.contains(&validator.address);
+        if chain_amount == validator.delegated && inactive == validator.inactive {
             continue;
+        }
+        if inactive != validator.inactive {
+            if inactive {
+                left_active.push(validator.address.clone());
+            } else {
+                rejoined.push(validator.address.clone());
+            }
+            validator.inactive = inactive;
         }
         if chain_amount < validator.delegated {
             slashed += validator.delegated - chain_amount;
@@ -127,17 +207,27 @@ pub fn sync(
     book_slash(state, slashed)?;
     state.total_native = state.total_native.checked_add(surplus)?;
     state.totals.surplus = state.totals.surplus.checked_add(surplus)?;
+    let now = env.block.time.seconds();
+    let vested = vest(state, config, now);
 
     let rate = exchange_rate(state.total_native, state.total_shares);
     let mut event = Event::new("flowstake_sync")
         .add_attribute("slashed", slashed)
         .add_attribute("surplus", surplus)
+        .add_attribute("rewards_vested", vested)
         .add_attribute("exchange_rate", rate.to_string());
     if !emptied.is_empty() {
         event = event.add_attribute("paused_validators", emptied.join(","));
     }
+    if !left_active.is_empty() {
+        event = event.add_attribute("left_active_set", left_active.join(","));
+    }
+    if !rejoined.is_empty() {
+        event = event.add_attribute("rejoined_active_set", rejoined.join(","));
+    }
     let moved = rate_move(state.last_sync_rate, rate, &config.rate_bounds);
-    if moved != RateMove::Within {
+    let tripped = moved != RateMove::Within;
+    if tripped {
         let mut paused = PAUSED.load(storage)?;
         for operation in [Operation::Bond, Operation::Unbond] {
             if !paused.contains(&operation) {
@@ -154,19 +244,24 @@ pub fn sync(
             .add_attribute("reason", reason)
             .add_attribute("previous_rate", state.last_sync_rate.to_string());
     }
-    state.last_sync = env.block.time.seconds();
+    state.last_sync = now;
     state.last_sync_rate = rate;
     Ok(SyncReport {
         validators: set,
         slashed,
         surplus,
+        tripped,
         event,
     })
 }
 
-/// Lowers the backing by a loss found on bonded stake.
+/// Lowers the backing by a loss found on delegated stake. The delegated stake is the backing
+/// plus the unvested rewards, and the loss is shared between the two in proportion.
 pub fn book_slash(state: &mut State, slashed: Uint128) -> Result<(), ContractError> {
-    state.total_native = state.total_native.checked_sub(slashed)?;
+    let (native_loss, unvested_loss) =
+        split_loss(slashed, state.total_native, state.unvested_rewards);
+    state.unvested_rewards = state.unvested_rewards.checked_sub(unvested_loss)?;
+    state.total_native = state.total_native.checked_sub(native_loss)?;
     state.totals.slashed = state.totals.slashed.checked_add(slashed)?;
     Ok(())
 }

@@ -88,28 +88,69 @@ pub fn split_pro_rata(total: Uint128, weights: &[Uint128]) -> Option<Vec<Uint128
     Some(parts)
 }
 
-/// Native booked for matured batches at reconcile. `expected_total` is what all matured
-/// batches expect, of which `expected` lists the ones booked now. When everything expected
-/// arrived, each batch gets what it expected; otherwise every batch gets the same fraction
-/// `arrived / expected_total` of its expectation, rounded down, so no batch is paid more than
-/// its share of what arrived and the split does not depend on how many batches one call books.
-/// The dust left over (less than one unit per batch) stays with the protocol.
-pub fn reconcile_split(
-    arrived: Uint128,
-    expected_total: Uint128,
-    expected: &[Uint128],
-) -> Vec<Uint128> {
-    if arrived >= expected_total {
-        return expected.to_vec();
+/// Charges a shortfall found at reconcile to the batches settled together, newest submission
+/// first: `batches` lists `(submitted_height, expected)`, and the result is what each batch
+/// loses, in the same order, each at most its expectation and adding up to
+/// `min(shortfall, sum(expected))`.
+///
+/// x/staking slashes an unbonding entry for an infraction only if the entry was created at or
+/// after the infraction's height, so of the batches unbonding when a slash lands, those hit are
+/// always the most recently submitted. Charging newest first is exact whenever the shortfall
+/// belongs to one batch (a batch reconciled alone always is), and leaves an older batch whole
+/// whenever a newer one could have carried the loss.
+pub fn charge_newest_first(shortfall: Uint128, batches: &[(u64, Uint128)]) -> Vec<Uint128> {
+    let mut order: Vec<usize> = (0..batches.len()).collect();
+    order.sort_by(|a, b| batches[*b].0.cmp(&batches[*a].0).then(b.cmp(a)));
+    let mut left = shortfall;
+    let mut charges = vec![Uint128::zero(); batches.len()];
+    for index in order {
+        let charge = left.min(batches[index].1);
+        charges[index] = charge;
+        left -= charge;
     }
-    expected
-        .iter()
-        .map(|e| {
-            // arrived < expected_total, so each part is below its expectation and fits.
-            let part = e.full_mul(arrived) / Uint256::from(expected_total);
-            Uint128::try_from(part).unwrap_or(*e)
-        })
-        .collect()
+    charges
+}
+
+/// Unvested rewards that may enter the rate now: at most `max_reward_rate` a year on the
+/// backing for the time since the last recognition (counted up to [`VESTING_WINDOW`], so a
+/// quiet spell does not store up an allowance), and never more than half the rate's rise
+/// bound, so recognition alone can never trip the breaker. Rounds down.
+pub fn vestable(
+    unvested: Uint128,
+    total_native: Uint128,
+    max_reward_rate: Decimal,
+    elapsed: u64,
+    max_rise: Decimal,
+) -> Uint128 {
+    let elapsed = elapsed.min(VESTING_WINDOW);
+    // native * rate * elapsed / year in 256 bits: below 2^128 * 10^19 * 2^20, no overflow.
+    let by_time = Uint256::from(total_native)
+        * Uint256::from(max_reward_rate.atomics())
+        * Uint256::from(elapsed)
+        / (Uint256::from(Decimal::one().atomics()) * Uint256::from(YEAR_SECONDS));
+    let by_time = Uint128::try_from(by_time).unwrap_or(Uint128::MAX);
+    let by_bound = total_native.mul_floor(max_rise) / Uint128::new(2);
+    unvested.min(by_time).min(by_bound)
+}
+
+/// Seconds in a year of 365 days.
+pub const YEAR_SECONDS: u64 = 31_536_000;
+/// Longest time an allowance of reward recognition accumulates: seven days, the longest gap
+/// between harvests whose rewards still enter the rate at once.
+pub const VESTING_WINDOW: u64 = 7 * 86_400;
+
+/// Splits a loss on the delegated stake between the counted backing and the unvested rewards,
+/// in proportion to the two (the unvested part rounded down), so that a slash lowers both as
+/// it lowers the stake. Neither part exceeds its pool when `loss <= native + unvested`.
+pub fn split_loss(loss: Uint128, native: Uint128, unvested: Uint128) -> (Uint128, Uint128) {
+    let stake = Uint256::from(native) + Uint256::from(unvested);
+    if stake.is_zero() {
+        return (loss, Uint128::zero());
+    }
+    let unvested_part = Uint128::try_from(loss.full_mul(unvested) / stake)
+        .unwrap_or(unvested)
+        .min(unvested);
+    (loss - unvested_part, unvested_part)
 }
 
 /// Native paid for a request of `shares` in a batch that received `native_received` for

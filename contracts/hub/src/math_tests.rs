@@ -129,34 +129,67 @@ fn split_at_uint128_max_scale() {
 }
 
 #[test]
-fn reconcile_pays_expected_when_all_arrived() {
+fn a_shortfall_is_charged_to_the_newest_batches_first() {
+    // Heights 10, 30, 20: the batch of height 30 carries the loss first, then 20.
+    let batches = [(10, u(100)), (30, u(40)), (20, u(60))];
     assert_eq!(
-        reconcile_split(u(100), u(100), &[u(40), u(60)]),
-        vec![u(40), u(60)]
+        charge_newest_first(u(30), &batches),
+        vec![u(0), u(30), u(0)]
     );
-    // A surplus is not given to the batches.
     assert_eq!(
-        reconcile_split(u(150), u(100), &[u(40), u(60)]),
-        vec![u(40), u(60)]
+        charge_newest_first(u(70), &batches),
+        vec![u(0), u(40), u(30)]
     );
+    // More than all expected: each batch loses its whole expectation, no more.
+    assert_eq!(
+        charge_newest_first(u(500), &batches),
+        vec![u(100), u(40), u(60)]
+    );
+    assert_eq!(charge_newest_first(u(0), &batches), vec![u(0); 3]);
 }
 
 #[test]
-fn reconcile_spreads_a_shortfall_pro_rata_rounding_down() {
-    // 10 % short: each batch loses 10 %.
+fn vesting_is_bounded_by_time_window_and_rise_bound() {
+    let rate = Decimal::percent(50);
+    let rise = Decimal::percent(5);
+    // A day at 50 % a year on 365,000,000: 500,000.
+    let day = vestable(u(10_000_000), u(365_000_000), rate, 86_400, rise);
+    assert_eq!(day, u(500_000));
+    // Longer gaps count as the seven-day window.
     assert_eq!(
-        reconcile_split(u(90), u(100), &[u(40), u(60)]),
-        vec![u(36), u(54)]
+        vestable(u(10_000_000), u(365_000_000), rate, 30 * 86_400, rise),
+        day * u(7)
     );
-    // 3 units short over three equal batches of 10: 9 each (27 of 27).
+    // Less unvested than allowed: all of it.
     assert_eq!(
-        reconcile_split(u(27), u(30), &[u(10), u(10), u(10)]),
-        vec![u(9); 3]
+        vestable(u(1_000), u(365_000_000), rate, 86_400, rise),
+        u(1_000)
     );
-    // 28 of 30: 9.33 each -> 9, one unit of dust stays with the protocol.
-    let parts = reconcile_split(u(28), u(30), &[u(10), u(10), u(10)]);
-    assert_eq!(parts, vec![u(9); 3]);
-    assert_eq!(reconcile_split(u(0), u(5), &[u(5)]), vec![u(0)]);
+    // No time, no vesting.
+    assert_eq!(vestable(u(1_000), u(365_000_000), rate, 0, rise), u(0));
+    // A high rate is still held to half the rise bound: 1 % of the backing here.
+    let ten = Decimal::percent(1000);
+    assert_eq!(
+        vestable(
+            u(10_000_000),
+            u(1_000_000),
+            ten,
+            86_400,
+            Decimal::percent(2)
+        ),
+        u(10_000)
+    );
+    let max = Uint128::MAX;
+    assert!(vestable(max, max, ten, 86_400, rise) <= max.mul_floor(rise));
+}
+
+#[test]
+fn a_loss_is_split_between_backing_and_unvested_rewards() {
+    assert_eq!(split_loss(u(100), u(900), u(100)), (u(90), u(10)));
+    assert_eq!(split_loss(u(100), u(1_000), u(0)), (u(100), u(0)));
+    assert_eq!(split_loss(u(7), u(0), u(0)), (u(7), u(0)));
+    let (native, unvested) = split_loss(u(1_000), u(1), u(999));
+    assert_eq!((native, unvested), (u(1), u(999)));
 }
 
 #[test]
@@ -203,25 +236,4 @@ fn rate_moves_against_bounds() {
         RateMove::RoseBeyond
     );
     assert_eq!(rate_move(one, one, &bounds), RateMove::Within);
-}
-
-#[test]
-fn reconcile_split_of_a_part_uses_the_fraction_of_the_whole() {
-    // Two matured batches expect 3,000 and 1,000; 3,900 arrived (2.5 % short). Booking the
-    // first alone gives it the same 2,925 as booking both at once.
-    assert_eq!(
-        reconcile_split(u(3_900), u(4_000), &[u(3_000)]),
-        vec![u(2_925)]
-    );
-    assert_eq!(
-        reconcile_split(u(3_900), u(4_000), &[u(3_000), u(1_000)]),
-        vec![u(2_925), u(975)]
-    );
-}
-
-#[test]
-fn reconcile_split_at_uint128_max_scale() {
-    let max = Uint128::MAX;
-    let parts = reconcile_split(max / u(2), max, &[max]);
-    assert_eq!(parts, vec![max / u(2)]);
 }

@@ -9,7 +9,6 @@ use flowstake::hub::{
 
 use crate::error::ContractError;
 use crate::execute::bond::shares_to_mint;
-use crate::execute::unbond::PAYOUT_MARGIN;
 use crate::math::{claim_for_shares, exchange_rate, native_for_shares};
 use crate::state::{
     validators, Batch, BATCHES, COLLECTOR, CONFIG, PAUSED, PENDING_BATCH, STATE, TOKEN,
@@ -28,7 +27,7 @@ fn page(limit: Option<u32>) -> usize {
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let binary = match msg {
         QueryMsg::Config {} => to_json_binary(&config(deps)?),
-        QueryMsg::State {} => to_json_binary(&state(deps)?),
+        QueryMsg::State {} => to_json_binary(&state(deps, &env)?),
         QueryMsg::RedemptionRate {} => to_json_binary(&redemption_rate(deps)?),
         QueryMsg::PreviewBond { native } => {
             to_json_binary(&shares_to_mint(&STATE.load(deps.storage)?, native)?)
@@ -63,7 +62,6 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         }),
         QueryMsg::Ownership {} => to_json_binary(&cw_ownable::get_ownership(deps.storage)?),
     }?;
-    let _ = env;
     Ok(binary)
 }
 
@@ -82,14 +80,22 @@ fn config(deps: Deps) -> StdResult<ConfigResponse> {
         unbonding_period: config.unbonding_period,
         max_unbond_shortfall: config.max_unbond_shortfall,
         rate_bounds: config.rate_bounds,
+        max_reward_rate: config.max_reward_rate,
     })
 }
 
-fn state(deps: Deps) -> StdResult<StateResponse> {
+fn state(deps: Deps, env: &Env) -> StdResult<StateResponse> {
     let state = STATE.load(deps.storage)?;
     let denom = CONFIG.load(deps.storage)?.denom;
     let collector = COLLECTOR.load(deps.storage)?;
-    let pending_rewards = deps.querier.query_balance(collector, denom)?.amount;
+    let pending_rewards = deps.querier.query_balance(collector, &denom)?.amount;
+    let balance = deps
+        .querier
+        .query_balance(&env.contract.address, &denom)?
+        .amount;
+    let suspense = balance
+        .saturating_sub(state.reserved_for_claims)
+        .saturating_sub(state.unlocked_surplus);
     Ok(StateResponse {
         total_native: state.total_native,
         total_shares: state.total_shares,
@@ -98,6 +104,9 @@ fn state(deps: Deps) -> StdResult<StateResponse> {
         pending_rewards,
         reserved_for_claims: state.reserved_for_claims,
         unlocked_surplus: state.unlocked_surplus,
+        unvested_rewards: state.unvested_rewards,
+        suspense,
+        unbonding_time_observed: state.unbonding_time_observed,
         last_sync: state.last_sync,
         totals: state.totals,
     })
@@ -159,8 +168,10 @@ fn requests(
 ) -> Result<Vec<UnbondRequestResponse>, ContractError> {
     let user_addr = deps.api.addr_validate(&user)?;
     let pending = PENDING_BATCH.load(deps.storage)?;
-    let unbonding_period = CONFIG.load(deps.storage)?.unbonding_period;
     let state = STATE.load(deps.storage)?;
+    let unbonding_period = state
+        .unbonding_time_observed
+        .unwrap_or(CONFIG.load(deps.storage)?.unbonding_period);
     UNBOND_REQUESTS
         .prefix(&user_addr)
         .range(
@@ -181,7 +192,7 @@ fn requests(
                     status: BatchStatus::Pending,
                     shares,
                     native,
-                    expected_at: pending.submit_after + unbonding_period + PAYOUT_MARGIN,
+                    expected_at: pending.submit_after + unbonding_period,
                 });
             }
             let batch = BATCHES.load(deps.storage, batch_id)?;
@@ -220,6 +231,7 @@ fn validator_list(
                 address: v.address,
                 weight: v.weight,
                 paused: v.paused,
+                active: !v.inactive,
                 delegated: v.delegated,
             })
         })

@@ -18,6 +18,21 @@ pub struct Config {
     pub unbonding_period: u64,
     pub max_unbond_shortfall: Decimal,
     pub rate_bounds: RateBounds,
+    /// Largest annual reward rate recognised (see [`crate::math::vestable`]).
+    #[serde(default = "default_max_reward_rate")]
+    pub max_reward_rate: Decimal,
+}
+
+fn default_max_reward_rate() -> Decimal {
+    flowstake::DEFAULT_MAX_REWARD_RATE
+}
+
+/// A block the hub has seen, by height and time (seconds).
+#[cw_serde]
+#[derive(Default, Copy)]
+pub struct BlockMark {
+    pub height: u64,
+    pub time: u64,
 }
 
 /// The hub's accounting. `total_native` is the sum of the validator ledger, the backing of
@@ -30,10 +45,29 @@ pub struct State {
     /// Native in the hub's balance owed to reconciled batches and not yet withdrawn.
     pub reserved_for_claims: Uint128,
     /// Native in the hub's balance that belongs to all holders (stray transfers found at
-    /// reconcile, claim dust of fully withdrawn batches); re-staked at the next harvest.
+    /// reconcile, claim dust of fully withdrawn batches); re-staked at the next harvest, where
+    /// it joins `unvested_rewards`.
     pub unlocked_surplus: Uint128,
-    /// First batch id that is not yet reconciled.
+    /// Rewards delegated (in the ledger) but not yet in `total_native`: recognised at most at
+    /// `max_reward_rate` for the time elapsed, so no inflow moves the rate in one step.
+    #[serde(default)]
+    pub unvested_rewards: Uint128,
+    /// Time (seconds) up to which reward recognition has been allowed.
+    #[serde(default)]
+    pub vested_at: u64,
+    /// First batch id that is not yet reconciled: every batch below it is.
     pub next_reconcile_id: u64,
+    /// The latest block in which a crank ran.
+    #[serde(default)]
+    pub seen: BlockMark,
+    /// Time of a block that ended before the current one: every unbonding entry completing at
+    /// or before it has been paid by the chain (x/staking pays matured entries at the end of
+    /// the first block whose time reaches their completion).
+    #[serde(default)]
+    pub paid_through: u64,
+    /// The chain's unbonding time as learnt from the last submission.
+    #[serde(default)]
+    pub unbonding_time_observed: Option<u64>,
     pub last_sync: u64,
     /// Exchange rate right after the last sync, the reference for the rate bounds.
     pub last_sync_rate: Decimal,
@@ -57,6 +91,12 @@ pub struct Batch {
     pub native_received: Uint128,
     pub reconciled: bool,
     pub submitted_at: u64,
+    /// Height of the submission: x/staking slashes an unbonding entry for an infraction at or
+    /// before the height it was created at.
+    #[serde(default)]
+    pub submitted_height: u64,
+    /// The chain's completion time of the batch's unbonding entries (seconds, rounded up), from
+    /// its `MsgUndelegateResponse`.
     pub completes_at: u64,
     pub shares_claimed: Uint128,
     pub native_claimed: Uint128,
@@ -68,6 +108,9 @@ pub struct Validator {
     pub address: String,
     pub weight: u64,
     pub paused: bool,
+    /// Not in the chain's active (bonded) set at the last sync, or deleted by the chain.
+    #[serde(default)]
+    pub inactive: bool,
     pub delegated: Uint128,
 }
 
@@ -76,10 +119,11 @@ const LOAD_SCALE: u128 = 1_000_000;
 
 impl Validator {
     /// Native delegated per unit of weight, scaled: the order in which validators receive new
-    /// delegations (lowest first). A paused or zero-weight validator sorts last, at `u128::MAX`.
+    /// delegations (lowest first). A paused, inactive or zero-weight validator sorts last, at
+    /// `u128::MAX`.
     /// The key does not depend on the total, so a bond updates one entry only.
     pub fn load(&self) -> u128 {
-        if self.paused || self.weight == 0 {
+        if self.paused || self.inactive || self.weight == 0 {
             return u128::MAX;
         }
         let scaled = self

@@ -16,6 +16,12 @@ pub struct InstantiateMsg {
 pub enum ExecuteMsg {
     /// Hub only: send the whole balance of the staking denom to the hub's `ReceiveRewards`.
     Forward {},
+    /// Hub only: send the whole balance of each of `denoms` to `receiver`. The staking denom is
+    /// refused: it only ever leaves through `Forward`.
+    Sweep {
+        denoms: Vec<String>,
+        receiver: String,
+    },
 }
 
 #[cw_serde]

@@ -68,15 +68,21 @@ pub struct InstantiateMsg {
     pub min_bond: Uint128,
     /// Smallest unbond request accepted, in derivative units.
     pub min_unbond: Uint128,
-    /// Seconds between two batch submissions; `7 * epoch` must exceed the unbonding period.
+    /// Seconds between two batch submissions; `7 * epoch` must be at least the unbonding
+    /// period.
     pub epoch_period: u64,
-    /// The chain's unbonding period in seconds.
+    /// The chain's unbonding period in seconds, as expected: used for estimates before a batch
+    /// is submitted. A submitted batch's completion time is the one the chain returns.
     pub unbonding_period: u64,
     /// Largest fraction of an expected unbonding that may be missing at reconcile and still be
     /// booked as a slash; a larger shortfall stops reconcile. In `(0, 1]`: one accepts any
     /// loss.
     pub max_unbond_shortfall: Decimal,
     pub rate_bounds: RateBounds,
+    /// Largest annual reward rate recognised: inflows to the collector beyond it (for the time
+    /// elapsed) enter the rate gradually. In `(0, 10]`; [`crate::DEFAULT_MAX_REWARD_RATE`] when
+    /// left out.
+    pub max_reward_rate: Option<Decimal>,
 }
 
 /// An operation that can be paused. Withdrawing matured funds and reconcile are never paused.
@@ -107,6 +113,7 @@ pub struct ConfigUpdate {
     pub unbonding_period: Option<u64>,
     pub max_unbond_shortfall: Option<Decimal>,
     pub rate_bounds: Option<RateBounds>,
+    pub max_reward_rate: Option<Decimal>,
 }
 
 #[cw_ownable_execute]
@@ -129,7 +136,7 @@ pub enum ExecuteMsg {
     CancelUnbond {},
     /// Submit the pending batch once its epoch has ended.
     SubmitBatch {},
-    /// Book the unbonded funds of up to `limit` matured batches.
+    /// Book the unbonded funds of up to `limit` batches the chain has paid out.
     Reconcile {
         limit: Option<u32>,
     },
@@ -140,6 +147,11 @@ pub enum ExecuteMsg {
     },
     /// Compare the ledger with the chain's delegations and book any shortfall as a slash.
     Sync {},
+    /// Send the collector's balance of each of `denoms` (rewards in denoms other than the
+    /// staking denom) to the fee receiver. At most [`crate::MAX_SWEEP_DENOMS`] denoms.
+    SweepRewards {
+        denoms: Vec<String>,
+    },
     AddValidator {
         address: String,
         weight: u64,
@@ -238,6 +250,7 @@ pub struct ConfigResponse {
     pub unbonding_period: u64,
     pub max_unbond_shortfall: Decimal,
     pub rate_bounds: RateBounds,
+    pub max_reward_rate: Decimal,
 }
 
 #[cw_serde]
@@ -257,14 +270,23 @@ pub struct StateResponse {
     /// Native held by the hub beyond what batches expected (stray transfers, claim dust),
     /// re-staked at the next harvest.
     pub unlocked_surplus: Uint128,
+    /// Rewards received and delegated but not yet counted in `total_native`: inflows beyond
+    /// the plausible reward for the time elapsed, recognised gradually.
+    pub unvested_rewards: Uint128,
+    /// Native in the hub's balance not yet attributed: funds of batches the chain may have
+    /// paid and reconcile has not booked, and stray transfers until reconcile books them.
+    pub suspense: Uint128,
+    /// The chain's unbonding time as the last submitted batch learnt it (completion time less
+    /// submission time), if any batch was submitted.
+    pub unbonding_time_observed: Option<u64>,
     /// Seconds since epoch of the last ledger sync.
     pub last_sync: u64,
     pub totals: Totals,
 }
 
 /// Running totals, in native units, from which conservation can be checked to the unit:
-/// `bonded + rewards + surplus = total_native + unbonding + reserved_for_claims +
-/// unlocked_surplus + paid_out + fees + slashed`.
+/// `bonded + rewards + surplus = total_native + unvested_rewards + unbonding +
+/// reserved_for_claims + unlocked_surplus + paid_out + fees + slashed`.
 #[cw_serde]
 #[derive(Default)]
 pub struct Totals {
@@ -320,8 +342,9 @@ pub struct BatchResponse {
     /// Native booked at reconcile (expected less any slash during unbonding).
     pub native_received: Uint128,
     pub submitted_at: u64,
-    /// When the batch counts as matured and can be reconciled: the chain's completion of the
-    /// unbonding plus a margin for the chain to pay it out.
+    /// When the chain completes the batch's unbonding entries, as the chain returned it at
+    /// submission (seconds since epoch, rounded up). The chain pays them at the end of the
+    /// first block at or after it; reconcile books them in a later block.
     pub completes_at: u64,
     pub shares_claimed: Uint128,
     pub native_claimed: Uint128,
@@ -343,6 +366,9 @@ pub struct ValidatorResponse {
     pub address: String,
     pub weight: u64,
     pub paused: bool,
+    /// In the chain's active (bonded) set at the last sync; an inactive validator gets no new
+    /// stake.
+    pub active: bool,
     /// Native delegated to it according to the ledger.
     pub delegated: Uint128,
 }

@@ -142,6 +142,7 @@ impl Chain {
                 max_fall: Decimal::percent(10),
                 max_rise: Decimal::percent(5),
             },
+            max_reward_rate: None,
         };
         let hub = app.instantiate_contract(
             hub_code_id,

@@ -34,6 +34,11 @@ impl World {
             pending_rewards: Uint128::new(obs.collector_native),
             reserved_for_claims: state.reserved_for_claims,
             unlocked_surplus: state.unlocked_surplus,
+            unvested_rewards: state.unvested_rewards,
+            suspense: Uint128::new(obs.hub_native)
+                .saturating_sub(state.reserved_for_claims)
+                .saturating_sub(state.unlocked_surplus),
+            unbonding_time_observed: state.unbonding_time_observed,
             last_sync: state.last_sync,
             totals: state.totals.clone(),
         };
@@ -58,6 +63,7 @@ impl World {
             epoch_period: config.epoch_period,
             unbonding_period: config.unbonding_period,
             max_unbond_shortfall: config.max_unbond_shortfall,
+            max_reward_rate: config.max_reward_rate,
             rate_bounds: config.rate_bounds.clone(),
         };
         same("queries", "Config", &expected_config, &suite.config())?;
@@ -109,6 +115,7 @@ impl World {
                 address: v.address.clone(),
                 weight: v.weight,
                 paused: v.paused,
+                active: !v.inactive,
                 delegated: v.delegated,
             })
             .collect();

@@ -75,6 +75,7 @@ impl World {
                     address: new.clone(),
                     weight,
                     paused: false,
+                    inactive: false,
                     delegated: Uint128::zero(),
                 };
                 expected.ledger.insert(new, validator);

@@ -165,7 +165,8 @@ impl World {
                 native_expected: Uint128::new(native),
                 native_received: Uint128::zero(),
                 submitted_at: now,
-                completes_at: now + before.config.unbonding_period + PAYOUT_MARGIN,
+                submitted_height: 0,
+                completes_at: now + before.config.unbonding_period,
                 shares_claimed: Uint128::zero(),
                 native_claimed: Uint128::zero(),
             },
@@ -303,7 +304,6 @@ impl World {
         };
         self.refused(&err, &before, &[], |refusal| match refusal {
             Refusal::Hub(HubError::NothingToReconcile {}) => matured.is_empty(),
-            Refusal::Hub(HubError::PayoutPending { .. }) => payout_pending,
             Refusal::Hub(HubError::ShortfallTooLarge { .. }) => too_short,
             _ => false,
         })

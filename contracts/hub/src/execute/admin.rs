@@ -2,7 +2,7 @@
 
 use cosmwasm_std::{Addr, Decimal, DepsMut, Env, Response};
 use flowstake::hub::{ConfigUpdate, Operation};
-use flowstake::MAX_FEE_RATE;
+use flowstake::{MAX_FEE_RATE, MAX_REWARD_RATE_CAP};
 
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG, PAUSED};
@@ -11,11 +11,6 @@ use crate::state::{Config, CONFIG, PAUSED};
 pub const CONTRACT_NAME: &str = "crates.io:flowstake-hub";
 /// Version recorded in cw2, checked at migration.
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Time by which seven epochs must exceed the unbonding period. An unbonding entry leaves the
-/// chain's queue at the end of the first block at or after its completion time, so an eighth
-/// undelegation exactly one unbonding period after the first would still meet seven entries.
-pub const ENTRY_MATURITY_MARGIN: u64 = 86_400;
 
 fn ensure_nonzero(value: bool, field: &str) -> Result<(), ContractError> {
     if value {
@@ -54,16 +49,20 @@ pub fn validate_config(config: &Config) -> Result<(), ContractError> {
     ensure_nonzero(config.min_bond.is_zero(), "min_bond")?;
     ensure_nonzero(config.min_unbond.is_zero(), "min_unbond")?;
     ensure_nonzero(config.unbonding_period == 0, "unbonding_period")?;
-    let seven_epochs = config.epoch_period.saturating_mul(7);
-    if seven_epochs
-        < config
-            .unbonding_period
-            .saturating_add(ENTRY_MATURITY_MARGIN)
-    {
+    // Liveness only: seven epochs spanning the unbonding period let a batch go out every epoch.
+    // The chain's limit of seven entries is kept at submission from the completion times the
+    // chain returned, whatever the chain's unbonding time does.
+    ensure_nonzero(config.epoch_period == 0, "epoch_period")?;
+    if config.epoch_period.saturating_mul(7) < config.unbonding_period {
         return Err(ContractError::EpochTooShort {
             epoch_period: config.epoch_period,
             unbonding_period: config.unbonding_period,
-            margin: ENTRY_MATURITY_MARGIN,
+        });
+    }
+    if config.max_reward_rate.is_zero() || config.max_reward_rate > MAX_REWARD_RATE_CAP {
+        return Err(ContractError::InvalidRewardRate {
+            value: config.max_reward_rate,
+            max: MAX_REWARD_RATE_CAP,
         });
     }
     // A shortfall bound of one accepts any loss: governance's way to let reconcile book a
@@ -89,6 +88,7 @@ pub fn update_config(deps: DepsMut, update: Box<ConfigUpdate>) -> Result<Respons
         unbonding_period,
         max_unbond_shortfall,
         rate_bounds,
+        max_reward_rate,
     } = *update;
     if let Some(guardian) = guardian {
         config.guardian = Some(validate(guardian)?);
@@ -106,6 +106,7 @@ pub fn update_config(deps: DepsMut, update: Box<ConfigUpdate>) -> Result<Respons
     config.unbonding_period = unbonding_period.unwrap_or(config.unbonding_period);
     config.max_unbond_shortfall = max_unbond_shortfall.unwrap_or(config.max_unbond_shortfall);
     config.rate_bounds = rate_bounds.unwrap_or(config.rate_bounds);
+    config.max_reward_rate = max_reward_rate.unwrap_or(config.max_reward_rate);
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_attribute("action", "update_config"))

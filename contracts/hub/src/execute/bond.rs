@@ -55,7 +55,8 @@ pub fn bond(
         }
     }
 
-    let (delegate, validator) = ledger::delegate(deps.storage, native, &config.denom)?;
+    let (delegate, validator) =
+        ledger::delegate(deps.storage, &deps.querier, native, &config.denom)?;
     state.total_native = state.total_native.checked_add(native)?;
     state.total_shares = state.total_shares.checked_add(shares)?;
     state.totals.bonded = state.totals.bonded.checked_add(native)?;

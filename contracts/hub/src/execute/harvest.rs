@@ -8,9 +8,11 @@ use crate::error::ContractError;
 use crate::ledger;
 use crate::math::fee_split;
 use crate::state::{COLLECTOR, CONFIG, STATE};
+use flowstake::MAX_SWEEP_DENOMS;
 
 /// Syncs the ledger, withdraws the rewards of every delegation into the collector, re-stakes
-/// the surplus found at reconcile, and has the collector forward what it holds. The forward
+/// the surplus found at reconcile (as unvested rewards: it enters the rate gradually), and has
+/// the collector forward what it holds. The forward
 /// comes last, so rewards the chain paid out automatically since the last harvest travel with
 /// it and are counted once, in `receive_rewards`.
 pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
@@ -27,8 +29,9 @@ pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
 
     let surplus = state.unlocked_surplus;
     if !surplus.is_zero() {
-        let (delegate, _) = ledger::delegate(deps.storage, surplus, &config.denom)?;
-        state.total_native = state.total_native.checked_add(surplus)?;
+        let (delegate, _) = ledger::delegate(deps.storage, &deps.querier, surplus, &config.denom)?;
+        state.unvested_rewards = state.unvested_rewards.checked_add(surplus)?;
+        ledger::vest(&mut state, &config, env.block.time.seconds());
         state.unlocked_surplus = cosmwasm_std::Uint128::zero();
         response = response.add_message(delegate);
     }
@@ -46,11 +49,14 @@ pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
         .add_attribute("slashed", report.slashed))
 }
 
-/// The collector's forward: the attached funds are exactly the rewards. The fee goes to the
-/// fee receiver and the rest is delegated, raising the rate for every holder.
+/// The collector's forward: the attached funds are what the collector received, rewards and
+/// anything anyone sent it. The fee goes to the fee receiver and the rest is delegated as
+/// unvested rewards, which enter the rate at most at a plausible reward rate for the time
+/// elapsed ([`ledger::vest`]): a transfer to the collector cannot move the rate in one step by
+/// more than a plausible reward, nor trip the rate breaker.
 pub fn receive_rewards(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     info: MessageInfo,
 ) -> Result<Response, ContractError> {
     if info.sender != COLLECTOR.load(deps.storage)? {
@@ -65,14 +71,16 @@ pub fn receive_rewards(
     let mut state = STATE.load(deps.storage)?;
     let mut response = Response::new().add_attribute("action", "receive_rewards");
     if !native_to_stake.is_zero() {
-        let (delegate, validator) = ledger::delegate(deps.storage, native_to_stake, &config.denom)?;
+        let (delegate, validator) =
+            ledger::delegate(deps.storage, &deps.querier, native_to_stake, &config.denom)?;
         response = response
             .add_message(delegate)
             .add_attribute("validator", validator);
     }
-    state.total_native = state.total_native.checked_add(native_to_stake)?;
+    state.unvested_rewards = state.unvested_rewards.checked_add(native_to_stake)?;
     state.totals.rewards = state.totals.rewards.checked_add(rewards)?;
     state.totals.fees = state.totals.fees.checked_add(fee)?;
+    let vested = ledger::vest(&mut state, &config, env.block.time.seconds());
     STATE.save(deps.storage, &state)?;
 
     if !fee.is_zero() {
@@ -84,7 +92,34 @@ pub fn receive_rewards(
     Ok(response
         .add_attribute("rewards", rewards)
         .add_attribute("fee", fee)
-        .add_attribute("native_restaked", native_to_stake))
+        .add_attribute("native_restaked", native_to_stake)
+        .add_attribute("rewards_vested", vested)
+        .add_attribute("unvested_rewards", state.unvested_rewards))
+}
+
+/// Has the collector send its balance of each of `denoms` (fee rewards the chain pays in other
+/// denoms) to the fee receiver. Permissionless and bounded.
+pub fn sweep_rewards(deps: DepsMut, denoms: Vec<String>) -> Result<Response, ContractError> {
+    if denoms.len() > MAX_SWEEP_DENOMS {
+        return Err(ContractError::TooManySweepDenoms {
+            count: denoms.len(),
+            max: MAX_SWEEP_DENOMS,
+        });
+    }
+    let config = CONFIG.load(deps.storage)?;
+    let sweep = WasmMsg::Execute {
+        contract_addr: COLLECTOR.load(deps.storage)?.to_string(),
+        msg: to_json_binary(&flowstake::collector::ExecuteMsg::Sweep {
+            denoms: denoms.clone(),
+            receiver: config.fee_receiver.to_string(),
+        })?,
+        funds: vec![],
+    };
+    Ok(Response::new()
+        .add_message(sweep)
+        .add_attribute("action", "sweep_rewards")
+        .add_attribute("denoms", denoms.join(","))
+        .add_attribute("receiver", config.fee_receiver))
 }
 
 pub fn sync(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {

@@ -13,8 +13,8 @@ use crate::execute::admin::{validate_config, CONTRACT_NAME, CONTRACT_VERSION};
 use crate::execute::validators::{check_on_chain, check_weight, MAX_VALIDATORS};
 use crate::ledger;
 use crate::state::{
-    validators, Config, PendingBatch, State, Validator, COLLECTOR, CONFIG, PAUSED, PENDING_BATCH,
-    STATE, TOKEN,
+    validators, BlockMark, Config, PendingBatch, State, Validator, COLLECTOR, CONFIG, PAUSED,
+    PENDING_BATCH, STATE, TOKEN,
 };
 
 /// Submessages whose replies the hub handles.
@@ -23,6 +23,9 @@ use crate::state::{
 pub enum ReplyId {
     InstantiateToken = 1,
     InstantiateCollector = 2,
+    /// The first undelegation of a submitted batch: its `MsgUndelegateResponse` carries the
+    /// chain's completion time. The payload is the batch id.
+    BatchUndelegated = 3,
 }
 
 impl TryFrom<u64> for ReplyId {
@@ -32,10 +35,15 @@ impl TryFrom<u64> for ReplyId {
         match id {
             1 => Ok(ReplyId::InstantiateToken),
             2 => Ok(ReplyId::InstantiateCollector),
+            3 => Ok(ReplyId::BatchUndelegated),
             _ => Err(ContractError::UnknownReply { id }),
         }
     }
 }
+
+/// Smallest seed deposit, in native units (and never below `min_bond`). The seed's dead shares
+/// are what keeps a first depositor from pushing the rate around while the supply is small.
+pub const MIN_SEED: u128 = 1_000;
 
 pub fn instantiate(
     deps: DepsMut,
@@ -59,12 +67,17 @@ pub fn instantiate(
         unbonding_period: msg.unbonding_period,
         max_unbond_shortfall: msg.max_unbond_shortfall,
         rate_bounds: msg.rate_bounds,
+        max_reward_rate: msg
+            .max_reward_rate
+            .unwrap_or(flowstake::DEFAULT_MAX_REWARD_RATE),
     };
     validate_config(&config)?;
     let seed = cw_utils::must_pay(&info, &config.denom)?;
-    if seed.is_zero() {
-        return Err(ContractError::ZeroValue {
-            field: "seed".to_string(),
+    let min_seed = config.min_bond.max(Uint128::new(MIN_SEED));
+    if seed < min_seed {
+        return Err(ContractError::SeedTooSmall {
+            seed,
+            min: min_seed,
         });
     }
 
@@ -88,11 +101,12 @@ pub fn instantiate(
             address: entry.address.clone(),
             weight: entry.weight,
             paused: false,
+            inactive: false,
             delegated: Uint128::zero(),
         };
         validators().save(deps.storage, &entry.address, &validator)?;
     }
-    let (delegate_seed, _) = ledger::delegate(deps.storage, seed, &config.denom)?;
+    let (delegate_seed, _) = ledger::delegate(deps.storage, &deps.querier, seed, &config.denom)?;
 
     let now = env.block.time.seconds();
     STATE.save(
@@ -103,7 +117,15 @@ pub fn instantiate(
             dead_shares: seed,
             reserved_for_claims: Uint128::zero(),
             unlocked_surplus: Uint128::zero(),
+            unvested_rewards: Uint128::zero(),
+            vested_at: now,
             next_reconcile_id: 1,
+            seen: BlockMark {
+                height: env.block.height,
+                time: now,
+            },
+            paid_through: 0,
+            unbonding_time_observed: None,
             last_sync: now,
             last_sync_rate: Decimal::one(),
             totals: Totals {
@@ -178,7 +200,8 @@ fn token_instantiate_msg(token: TokenInfo, hub: &Addr) -> cw20_base::msg::Instan
 }
 
 pub fn reply(deps: DepsMut, env: Env, msg: Reply) -> Result<Response, ContractError> {
-    let id = ReplyId::try_from(msg.id)?;
+    let msg_id = msg.id;
+    let id = ReplyId::try_from(msg_id)?;
     let address = deps.api.addr_validate(&instantiated_address(msg.result)?)?;
     match id {
         ReplyId::InstantiateToken => {
@@ -199,6 +222,7 @@ pub fn reply(deps: DepsMut, env: Env, msg: Reply) -> Result<Response, ContractEr
                 .add_attribute("action", "token_deployed")
                 .add_attribute("token", address))
         }
+        ReplyId::BatchUndelegated => Err(ContractError::UnknownReply { id: msg_id }),
         ReplyId::InstantiateCollector => {
             COLLECTOR.save(deps.storage, &address)?;
             let set_withdraw = DistributionMsg::SetWithdrawAddress {

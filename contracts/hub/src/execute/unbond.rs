@@ -1,23 +1,30 @@
 //! The unbond queue: requests join the pending batch, which is submitted once per epoch.
 
 use cosmwasm_std::{
-    from_json, to_json_binary, Addr, Coin, DepsMut, Env, Response, StakingMsg, Uint128, WasmMsg,
+    from_json, to_json_binary, Addr, Coin, DepsMut, Env, Order, Reply, Response, StakingMsg,
+    Storage, SubMsg, Uint128, WasmMsg,
 };
 use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
+use cw_storage_plus::Bound;
+use flowstake::chain::{MsgUndelegateResponse, MSG_UNDELEGATE_RESPONSE_TYPE_URL};
 use flowstake::hub::ReceiveMsg;
+use prost::Message;
 
 use crate::error::ContractError;
+use crate::execute::setup::ReplyId;
 use crate::ledger;
 use crate::math::{native_for_shares, split_pro_rata};
 use crate::state::{
-    validators, Batch, PendingBatch, BATCHES, CONFIG, PENDING_BATCH, STATE, TOKEN, UNBOND_REQUESTS,
+    validators, Batch, PendingBatch, State, BATCHES, CONFIG, PENDING_BATCH, STATE, TOKEN,
+    UNBOND_REQUESTS,
 };
 
-/// Time after the chain's completion of an unbonding before its batch counts as matured. The
-/// chain pays matured unbondings at the end of a block, after that block's transactions, so a
-/// reconcile in the very block of completion would find the funds missing and, with other
-/// batches beside it, could mistake them for a slash. An hour spans hundreds of blocks.
-pub const PAYOUT_MARGIN: u64 = 3_600;
+/// x/staking's limit of unbonding entries per delegator and validator (`MaxEntries`, 7 by
+/// default). Each batch adds at most one entry per validator.
+pub const MAX_UNBONDING_ENTRIES: u64 = 7;
+/// Most submitted batches from the oldest one not yet reconciled to the newest. Bounds every
+/// loop of reconcile and withdraw over batches; reconcile (permissionless) frees room.
+pub const MAX_OPEN_BATCHES: u64 = 2 * MAX_UNBONDING_ENTRIES;
 
 fn token_msg(token: &Addr, msg: &Cw20ExecuteMsg) -> Result<WasmMsg, ContractError> {
     Ok(WasmMsg::Execute {
@@ -81,8 +88,12 @@ fn queue(deps: DepsMut, env: Env, user: Addr, shares: Uint128) -> Result<Respons
         .add_attribute("user", &user)
         .add_attribute("batch_id", pending.id.to_string())
         .add_attribute("shares", shares);
-    // The first request after the epoch ends submits the batch it joined.
-    if env.block.time.seconds() >= pending.submit_after {
+    // The first request after the epoch ends submits the batch it joined, when the chain's
+    // entry limit and the open-batch bound allow; otherwise the request simply waits in it.
+    let state = STATE.load(deps.storage)?;
+    if env.block.time.seconds() >= pending.submit_after
+        && check_room(deps.storage, &state, &env, pending.id).is_ok()
+    {
         let submitted = submit_pending(deps, &env, pending)?;
         return Ok(response
             .add_submessages(submitted.messages)
@@ -120,18 +131,66 @@ pub fn cancel(deps: DepsMut, user: Addr) -> Result<Response, ContractError> {
 
 pub fn submit(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
     let pending = PENDING_BATCH.load(deps.storage)?;
+    let state = STATE.load(deps.storage)?;
+    check_room(deps.storage, &state, &env, pending.id)?;
     let submitted = submit_pending(deps, &env, pending)?;
     Ok(submitted)
+}
+
+/// Whether a batch may be submitted now without meeting the chain's limit of seven unbonding
+/// entries per validator, judged from the completion times the chain returned: a batch holds
+/// its entries until the chain has certainly paid it (its completion at or before
+/// `paid_through`, see [`ledger::observe_block`]). Also keeps the open batches within
+/// [`MAX_OPEN_BATCHES`]. Reads only.
+fn check_room(
+    storage: &dyn Storage,
+    state: &State,
+    env: &Env,
+    pending_id: u64,
+) -> Result<(), ContractError> {
+    let open = pending_id - state.next_reconcile_id;
+    if open >= MAX_OPEN_BATCHES {
+        return Err(ContractError::TooManyOpenBatches {
+            open,
+            max: MAX_OPEN_BATCHES,
+        });
+    }
+    let mut observed = state.clone();
+    ledger::observe_block(&mut observed, env);
+    let mut in_flight = 0;
+    for item in BATCHES.range(
+        storage,
+        Some(Bound::inclusive(state.next_reconcile_id)),
+        None,
+        Order::Ascending,
+    ) {
+        let (_, batch) = item?;
+        if !batch.reconciled && batch.completes_at > observed.paid_through {
+            in_flight += 1;
+        }
+    }
+    if in_flight >= MAX_UNBONDING_ENTRIES {
+        return Err(ContractError::UnbondingEntriesFull {
+            in_flight,
+            max: MAX_UNBONDING_ENTRIES,
+        });
+    }
+    Ok(())
 }
 
 /// Submits the pending batch: syncs the ledger so that the conversion uses the real backing,
 /// converts the batch's shares at that rate (rounding down), burns them, undelegates the
 /// native from every validator in proportion to its delegation, and opens the next batch.
 ///
-/// Undelegations happen here only, at most once per epoch, and configuration keeps seven
-/// epochs longer than the unbonding period, so no validator ever holds more than seven of the
+/// Undelegations happen here only, and only while fewer than seven batches may still hold
+/// entries on the chain ([`check_room`]), so no validator ever holds more than seven of the
 /// hub's unbonding entries. Each part is at most the validator's synced delegation, so the
-/// chain never refuses it for rounding.
+/// chain never refuses it for rounding. The first undelegation carries a reply: the chain's
+/// `MsgUndelegateResponse` gives the batch its completion time ([`undelegated`]).
+///
+/// If the sync finds the rate beyond its bounds, the breaker pauses bond and unbond and the
+/// batch is not submitted: nothing is converted at a rate the sync has just judged
+/// implausible. The pause and the sync's booking stand.
 fn submit_pending(
     mut deps: DepsMut,
     env: &Env,
@@ -150,6 +209,15 @@ fn submit_pending(
     let config = CONFIG.load(deps.storage)?;
     let mut state = STATE.load(deps.storage)?;
     let mut report = ledger::sync(&mut deps, env, &config, &mut state)?;
+    if report.tripped {
+        STATE.save(deps.storage, &state)?;
+        return Ok(Response::new()
+            .add_event(report.event)
+            .add_attribute("action", "submit_batch")
+            .add_attribute("batch_id", pending.id.to_string())
+            .add_attribute("submitted", "false")
+            .add_attribute("reason", "rate_breaker"));
+    }
 
     let native = native_for_shares(pending.shares, state.total_native, state.total_shares)
         .map_err(|_| ContractError::NoBacking {
@@ -166,16 +234,27 @@ fn submit_pending(
         }
         validator.delegated -= amount;
         validators().save(deps.storage, &validator.address.clone(), validator)?;
-        undelegations.push(StakingMsg::Undelegate {
+        let undelegate = StakingMsg::Undelegate {
             validator: validator.address.clone(),
             amount: Coin::new(amount, &config.denom),
-        });
+        };
+        let sub_msg = if undelegations.is_empty() {
+            SubMsg::reply_on_success(undelegate, ReplyId::BatchUndelegated as u64)
+                .with_payload(to_json_binary(&pending.id)?)
+        } else {
+            SubMsg::new(undelegate)
+        };
+        undelegations.push(sub_msg);
     }
 
     state.total_native = state.total_native.checked_sub(native)?;
     state.total_shares = state.total_shares.checked_sub(pending.shares)?;
     state.totals.unbonding = state.totals.unbonding.checked_add(native)?;
     STATE.save(deps.storage, &state)?;
+    // An estimate until the reply brings the chain's own completion time.
+    let estimate = state
+        .unbonding_time_observed
+        .unwrap_or(config.unbonding_period);
     let batch = Batch {
         id: pending.id,
         shares: pending.shares,
@@ -183,7 +262,8 @@ fn submit_pending(
         native_received: Uint128::zero(),
         reconciled: false,
         submitted_at: now,
-        completes_at: now + config.unbonding_period + PAYOUT_MARGIN,
+        submitted_height: env.block.height,
+        completes_at: now + estimate,
         shares_claimed: Uint128::zero(),
         native_claimed: Uint128::zero(),
     };
@@ -204,10 +284,54 @@ fn submit_pending(
     Ok(Response::new()
         .add_event(report.event)
         .add_message(token_msg(&token, &burn)?)
-        .add_messages(undelegations)
+        .add_submessages(undelegations)
         .add_attribute("action", "submit_batch")
         .add_attribute("batch_id", batch.id.to_string())
+        .add_attribute("submitted", "true")
         .add_attribute("shares_burned", pending.shares)
-        .add_attribute("native_unbonded", native)
-        .add_attribute("completes_at", batch.completes_at.to_string()))
+        .add_attribute("native_unbonded", native))
+}
+
+/// The reply to a batch's first undelegation: the chain's `MsgUndelegateResponse` (in
+/// `msg_responses` on CosmWasm 2 chains, in the deprecated `data` field before) gives the
+/// completion time of every unbonding entry of the batch, since all its undelegations ran in
+/// one block. The batch's `completes_at` becomes that time, rounded up to the second. A
+/// response that is missing or unreadable fails the submission: the hub does not guess.
+pub fn undelegated(deps: DepsMut, reply: Reply) -> Result<Response, ContractError> {
+    let batch_id: u64 = from_json(&reply.payload)?;
+    let response = reply
+        .result
+        .into_result()
+        .map_err(|_| ContractError::UndelegateResponseMissing {})?;
+    #[allow(deprecated)]
+    let bytes = response
+        .msg_responses
+        .iter()
+        .find(|r| r.type_url == MSG_UNDELEGATE_RESPONSE_TYPE_URL)
+        .map(|r| r.value.clone())
+        .or(response.data)
+        .ok_or(ContractError::UndelegateResponseMissing {})?;
+    let invalid = |reason: &str| ContractError::UndelegateResponseInvalid {
+        reason: reason.to_string(),
+    };
+    let decoded = MsgUndelegateResponse::decode(bytes.as_slice())
+        .map_err(|_| invalid("not a MsgUndelegateResponse"))?;
+    let completion = decoded
+        .completion_time
+        .ok_or_else(|| invalid("no completion_time"))?;
+    let seconds = u64::try_from(completion.seconds).map_err(|_| invalid("negative time"))?;
+    let completes_at = seconds + u64::from(completion.nanos > 0);
+
+    let mut batch = BATCHES.load(deps.storage, batch_id)?;
+    batch.completes_at = completes_at;
+    BATCHES.save(deps.storage, batch_id, &batch)?;
+    let mut state = STATE.load(deps.storage)?;
+    let unbonding_time = completes_at.saturating_sub(batch.submitted_at);
+    state.unbonding_time_observed = Some(unbonding_time);
+    STATE.save(deps.storage, &state)?;
+    Ok(Response::new()
+        .add_attribute("action", "batch_undelegated")
+        .add_attribute("batch_id", batch_id.to_string())
+        .add_attribute("completes_at", completes_at.to_string())
+        .add_attribute("unbonding_time", unbonding_time.to_string()))
 }

@@ -57,6 +57,7 @@ pub fn add(deps: DepsMut, address: String, weight: u64) -> Result<Response, Cont
         address: address.clone(),
         weight,
         paused: false,
+        inactive: false,
         delegated: Uint128::zero(),
     };
     validators().save(deps.storage, &address, &validator)?;

@@ -1,13 +1,13 @@
 //! Reconcile matured batches against what arrived, and pay users their part.
 
-use cosmwasm_std::{BankMsg, Coin, DepsMut, Env, Order, Response, Uint128};
+use cosmwasm_std::{BankMsg, Coin, DepsMut, Env, Order, Response, Storage, Uint128};
 use cw_storage_plus::Bound;
 
 use crate::error::ContractError;
-use crate::execute::unbond::PAYOUT_MARGIN;
+use crate::execute::unbond::MAX_OPEN_BATCHES;
 use crate::ledger;
-use crate::math::{claim_for_shares, reconcile_split, shortfall_too_large};
-use crate::state::{Batch, BATCHES, CONFIG, STATE, UNBOND_REQUESTS};
+use crate::math::{charge_newest_first, claim_for_shares, shortfall_too_large};
+use crate::state::{Batch, BATCHES, CONFIG, PENDING_BATCH, STATE, UNBOND_REQUESTS};
 
 /// Batches reconciled per call unless the caller asks for fewer.
 pub const DEFAULT_RECONCILE_LIMIT: u32 = 10;
@@ -22,15 +22,22 @@ fn bounded(limit: Option<u32>, default: u32, max: u32) -> usize {
     limit.unwrap_or(default).clamp(1, max) as usize
 }
 
-/// Books the funds of matured batches, oldest first, up to `limit` of them.
+/// Books the funds of the batches the chain has paid out, up to `limit` of them.
 ///
-/// What arrived is the hub's balance less what it already owes (reserved for claims) and what
-/// it already knows to be surplus. If less arrived than the batches expected, the shortfall is
-/// a slash during unbonding, spread over them pro rata; beyond the configured bound it is not
-/// a plausible slash and reconcile stops with an error for governance to look into. A batch
-/// counts as matured only [`crate::execute::unbond::PAYOUT_MARGIN`] after the chain's
-/// completion time, so its funds have arrived by then. More than expected is a stray transfer, booked as surplus for all
-/// holders, but only when no other matured batch is waiting for its share of the balance.
+/// What the hub learns from the chain decides, not its configuration: each batch's completion
+/// time is the one the chain returned at submission, and a batch counts as paid only once a
+/// block has ended at or after that time before the current one (`paid_through`, see
+/// [`ledger::observe_block`]). Batches may complete in any order.
+///
+/// The funds that arrived are the hub's balance less what it owes (reserved for claims) and
+/// what it knows to be surplus; they are attributed only when no unreconciled batch could have
+/// been paid without being known as paid (completion after `paid_through` but not after now):
+/// until then everything stays in suspense, and the call only records the block, so that a
+/// call in a later block can settle. The paid batches then receive what they expected, and
+/// what is left over is a stray transfer, booked as surplus for all holders: no other batch
+/// can have been paid yet. If less arrived than they expected, the shortfall is a slash during
+/// unbonding, charged newest batch first ([`charge_newest_first`]); beyond the configured
+/// bound it is not a plausible slash and reconcile stops for governance to look into.
 pub fn reconcile(
     mut deps: DepsMut,
     env: Env,
@@ -40,29 +47,40 @@ pub fn reconcile(
     let mut state = STATE.load(deps.storage)?;
     let now = env.block.time.seconds();
     let limit = bounded(limit, DEFAULT_RECONCILE_LIMIT, MAX_RECONCILE_LIMIT);
-    // Reconcile acts on real amounts, so the ledger is brought in line with the chain first.
+    // Reconcile acts on real amounts, so the ledger is brought in line with the chain first;
+    // the sync also records this block.
     let report = ledger::sync(&mut deps, &env, &config, &mut state)?;
 
-    let mut matured: Vec<Batch> = BATCHES
+    let open: Vec<Batch> = BATCHES
         .range(
             deps.storage,
             Some(Bound::inclusive(state.next_reconcile_id)),
             None,
             Order::Ascending,
         )
-        .take(limit + 1)
         .map(|item| item.map(|(_, batch)| batch))
-        .take_while(|item| {
-            item.as_ref()
-                .map_or(true, |batch| batch.completes_at <= now)
-        })
+        .filter(|item| item.as_ref().map_or(true, |batch| !batch.reconciled))
         .collect::<Result<_, _>>()?;
-    let more_waiting = matured.len() > limit;
-    matured.truncate(limit);
-    let Some(last) = matured.last() else {
+    let (mut paid, unpaid): (Vec<Batch>, Vec<Batch>) = open
+        .into_iter()
+        .partition(|batch| batch.completes_at <= state.paid_through);
+    let waiting = unpaid.iter().find(|batch| batch.completes_at <= now);
+    let response = Response::new()
+        .add_event(report.event)
+        .add_attribute("action", "reconcile");
+    if let Some(batch) = waiting {
+        // The chain may have paid this batch into the balance already: nothing is attributed
+        // until a later block proves it paid. This call's record of the block is what lets the
+        // next one settle.
+        STATE.save(deps.storage, &state)?;
+        return Ok(response
+            .add_attribute("batches", "0")
+            .add_attribute("waiting_for", batch.id.to_string())
+            .add_attribute("settle_after", batch.completes_at.to_string()));
+    }
+    if paid.is_empty() {
         return Err(ContractError::NothingToReconcile {});
-    };
-    let next_reconcile_id = last.id + 1;
+    }
 
     let balance = deps
         .querier
@@ -71,71 +89,91 @@ pub fn reconcile(
     let arrived = balance
         .saturating_sub(state.reserved_for_claims)
         .saturating_sub(state.unlocked_surplus);
-    let expected: Vec<Uint128> = matured.iter().map(|b| b.native_expected).collect();
-    let expected_now: Uint128 = expected.iter().copied().sum();
-    // What every matured batch expects, including those left for a later call: the
-    // shortfall is measured and shared over all of them, whatever the limit.
-    let unmatured = unmatured_batches(deps.storage, now)?;
-    if let Some(batch) = unmatured
-        .oldest
-        .filter(|b| b.completes_at - PAYOUT_MARGIN <= now)
-    {
-        // The chain may already have paid this batch into the balance: until it matures,
-        // the balance cannot be told apart between it and the batches booked now.
-        return Err(ContractError::PayoutPending {
-            batch_id: batch.id,
-            matures_at: batch.completes_at,
-        });
+    let expected_total: Uint128 = paid.iter().map(|b| b.native_expected).sum();
+    let shortfall_total = expected_total.saturating_sub(arrived);
+    let heights: Vec<(u64, Uint128)> = paid
+        .iter()
+        .map(|b| (b.submitted_height, b.native_expected))
+        .collect();
+    let charges = charge_newest_first(shortfall_total, &heights);
+    // The bound applies to each batch's own loss, so how many batches one call books never
+    // changes whether a loss is accepted.
+    for (batch, charge) in paid.iter().zip(&charges) {
+        let received = batch.native_expected - *charge;
+        if shortfall_too_large(batch.native_expected, received, config.max_unbond_shortfall) {
+            return Err(ContractError::ShortfallTooLarge {
+                expected: batch.native_expected,
+                arrived: received,
+            });
+        }
     }
-    let expected_total = state.totals.unbonding.checked_sub(unmatured.expected)?;
-    if shortfall_too_large(expected_total, arrived, config.max_unbond_shortfall) {
-        return Err(ContractError::ShortfallTooLarge {
-            expected: expected_total,
-            arrived,
-        });
-    }
+    // The oldest completions first; what is left for a later call keeps its charge, since the
+    // balance falls by exactly what is booked now.
+    let mut order: Vec<usize> = (0..paid.len()).collect();
+    order.sort_by_key(|&i| (paid[i].completes_at, paid[i].id));
+    order.truncate(limit);
+    let settles_all = order.len() == paid.len();
 
-    let booked = reconcile_split(arrived, expected_total, &expected);
-    let booked_sum: Uint128 = booked.iter().copied().sum();
-    for (batch, native_received) in matured.iter_mut().zip(&booked) {
-        batch.native_received = *native_received;
+    let mut booked = Uint128::zero();
+    let mut shortfall = Uint128::zero();
+    let mut expected_now = Uint128::zero();
+    let mut ids = vec![];
+    for &index in &order {
+        let batch = &mut paid[index];
+        batch.native_received = batch.native_expected - charges[index];
         batch.reconciled = true;
         BATCHES.save(deps.storage, batch.id, batch)?;
+        booked += batch.native_received;
+        shortfall += charges[index];
+        expected_now += batch.native_expected;
+        ids.push(batch.id.to_string());
     }
-    // With batches still waiting, what these did not receive is their loss, and everything
-    // else in the balance stays for the later call. Otherwise the whole balance is settled:
-    // the shortfall is the loss, rounding dust and any stray transfer go to all holders.
-    let (shortfall, dust, stray) = if more_waiting {
-        (expected_now - booked_sum, Uint128::zero(), Uint128::zero())
+    // With every paid batch settled, the rest of the balance is a stray transfer.
+    let stray = if settles_all {
+        arrived.saturating_sub(expected_total)
     } else {
-        let settled = arrived.min(expected_now);
-        (
-            expected_now - settled,
-            settled - booked_sum,
-            arrived.saturating_sub(expected_now),
-        )
+        Uint128::zero()
     };
-    state.reserved_for_claims += booked_sum;
-    state.unlocked_surplus += dust + stray;
+    state.reserved_for_claims += booked;
+    state.unlocked_surplus += stray;
     state.totals.surplus += stray;
     state.totals.slashed += shortfall;
     state.totals.unbonding = state.totals.unbonding.checked_sub(expected_now)?;
-    state.next_reconcile_id = next_reconcile_id;
+    state.next_reconcile_id = first_open(deps.storage, state.next_reconcile_id)?;
     STATE.save(deps.storage, &state)?;
 
-    Ok(Response::new()
-        .add_event(report.event)
-        .add_attribute("action", "reconcile")
-        .add_attribute("batches", matured.len().to_string())
+    Ok(response
+        .add_attribute("batches", order.len().to_string())
+        .add_attribute("batch_ids", ids.join(","))
         .add_attribute("native_expected", expected_now)
         .add_attribute("native_arrived", arrived)
         .add_attribute("shortfall", shortfall)
         .add_attribute("surplus", stray))
 }
 
-/// Pays the user's requests in reconciled batches, oldest first, up to `limit` of them. Only
-/// reconciled batches are read: batches are reconciled in id order, so they are the ids below
-/// the reconcile cursor and one range over the user's requests finds them.
+/// The first batch id at or after `from` that is not reconciled (the pending batch's id if
+/// every submitted one is).
+fn first_open(storage: &dyn Storage, from: u64) -> Result<u64, ContractError> {
+    let mut next = from;
+    for item in BATCHES.range(
+        storage,
+        Some(Bound::inclusive(from)),
+        None,
+        Order::Ascending,
+    ) {
+        let (id, batch) = item?;
+        if !batch.reconciled {
+            return Ok(id);
+        }
+        next = id + 1;
+    }
+    Ok(next)
+}
+
+/// Pays the user's requests in reconciled batches, oldest first, up to `limit` of them.
+/// Batches may be reconciled out of order, so the user's requests up to the newest submitted
+/// batch are read, and those of batches not yet reconciled (at most [`MAX_OPEN_BATCHES`]) are
+/// skipped without counting against the limit.
 pub fn withdraw(
     deps: DepsMut,
     user: cosmwasm_std::Addr,
@@ -149,16 +187,27 @@ pub fn withdraw(
     let config = CONFIG.load(deps.storage)?;
     let mut state = STATE.load(deps.storage)?;
     let limit = bounded(limit, DEFAULT_WITHDRAW_LIMIT, MAX_WITHDRAW_LIMIT);
-    let claimable: Vec<(u64, Uint128)> = UNBOND_REQUESTS
+    let pending_id = PENDING_BATCH.load(deps.storage)?.id;
+    let mut claimable: Vec<(Batch, Uint128)> = vec![];
+    for item in UNBOND_REQUESTS
         .prefix(&user)
         .range(
             deps.storage,
             None,
-            Some(Bound::exclusive(state.next_reconcile_id)),
+            Some(Bound::exclusive(pending_id)),
             Order::Ascending,
         )
-        .take(limit)
-        .collect::<Result<_, _>>()?;
+        .take(limit + MAX_OPEN_BATCHES as usize)
+    {
+        let (batch_id, shares) = item?;
+        let batch = BATCHES.load(deps.storage, batch_id)?;
+        if batch.reconciled {
+            claimable.push((batch, shares));
+            if claimable.len() == limit {
+                break;
+            }
+        }
+    }
     if claimable.is_empty() {
         return Err(ContractError::NothingToWithdraw {
             user: user.to_string(),
@@ -166,8 +215,8 @@ pub fn withdraw(
     }
 
     let mut native_to_pay = Uint128::zero();
-    for (batch_id, shares) in &claimable {
-        let mut batch = BATCHES.load(deps.storage, *batch_id)?;
+    for (batch, shares) in claimable.iter_mut() {
+        let batch_id = &batch.id;
         let native = claim_for_shares(*shares, batch.native_received, batch.shares);
         batch.shares_claimed += *shares;
         batch.native_claimed += native;
@@ -177,7 +226,7 @@ pub fn withdraw(
             state.reserved_for_claims -= dust;
             state.unlocked_surplus += dust;
         }
-        BATCHES.save(deps.storage, *batch_id, &batch)?;
+        BATCHES.save(deps.storage, *batch_id, batch)?;
         UNBOND_REQUESTS.remove(deps.storage, (&user, *batch_id));
         native_to_pay += native;
     }
@@ -198,32 +247,4 @@ pub fn withdraw(
         });
     }
     Ok(response)
-}
-
-/// The submitted batches that have not matured yet: the newest few (configuration keeps
-/// fewer than eight unbonding at once), read from the end.
-struct Unmatured {
-    /// What they expect in all.
-    expected: Uint128,
-    /// The one that matures first.
-    oldest: Option<Batch>,
-}
-
-fn unmatured_batches(
-    storage: &dyn cosmwasm_std::Storage,
-    now: u64,
-) -> Result<Unmatured, ContractError> {
-    let mut unmatured = Unmatured {
-        expected: Uint128::zero(),
-        oldest: None,
-    };
-    for item in BATCHES.range(storage, None, None, Order::Descending) {
-        let (_, batch) = item?;
-        if batch.reconciled || batch.completes_at <= now {
-            break;
-        }
-        unmatured.expected += batch.native_expected;
-        unmatured.oldest = Some(batch);
-    }
-    Ok(unmatured)
 }

@@ -5,7 +5,7 @@ use flowstake::hub::{ConfigResponse, ConfigUpdate, MigrateMsg, QueryMsg};
 use flowstake::MAX_FEE_RATE;
 
 use super::*;
-use crate::execute::admin::{CONTRACT_NAME, CONTRACT_VERSION, ENTRY_MATURITY_MARGIN};
+use crate::execute::admin::{CONTRACT_NAME, CONTRACT_VERSION};
 
 const ALL: [Operation; 3] = [Operation::Bond, Operation::Unbond, Operation::Harvest];
 
@@ -156,8 +156,7 @@ fn reconcile_and_withdraw_are_never_paused() {
     hub.advance(MATURITY);
     hub.execute_as("guardian", pause(&ALL)).unwrap();
 
-    hub.execute_as("keeper", ExecuteMsg::Reconcile { limit: None })
-        .unwrap();
+    hub.reconcile(None).unwrap();
     let msg = ExecuteMsg::WithdrawUnbonded {
         receiver: None,
         limit: None,
@@ -215,11 +214,10 @@ fn update_config_validates_every_bound() {
             },
         ),
         (
-            update(|u| u.unbonding_period = Some(28 * DAY)),
+            update(|u| u.unbonding_period = Some(28 * DAY + 1)),
             ContractError::EpochTooShort {
                 epoch_period: EPOCH,
-                unbonding_period: 28 * DAY,
-                margin: ENTRY_MATURITY_MARGIN,
+                unbonding_period: 28 * DAY + 1,
             },
         ),
         (

@@ -20,7 +20,7 @@ fn pause_validator(hub: &mut Hub, address: &str) {
 
 /// Rewards of 100 less the 10 % fee: 1_090 native back the 1_000 seed shares.
 fn raise_rate(hub: &mut Hub) {
-    hub.receive_rewards(100).unwrap();
+    hub.vested_rewards(100);
     assert_eq!(hub.state().total_native, u(1_090));
     assert_eq!(hub.state().total_shares, u(SEED));
 }

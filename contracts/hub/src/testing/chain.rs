@@ -2,14 +2,35 @@
 //! the messages the hub emits, and a test can slash or send funds as a chain would.
 
 use cosmwasm_std::{
-    coin, coins, BankMsg, Coin, CosmosMsg, Decimal, FullDelegation, Response, StakingMsg, Uint128,
-    Validator as ChainValidator,
+    coin, coins, BankMsg, Binary, Coin, CosmosMsg, Decimal, FullDelegation, MsgResponse, Reply,
+    Response, StakingMsg, SubMsgResponse, SubMsgResult, Uint128, Validator as ChainValidator,
 };
+use flowstake::chain::{
+    MsgUndelegateResponse, ProtoCoin, ProtoTimestamp, MSG_UNDELEGATE_RESPONSE_TYPE_URL,
+};
+use prost::Message;
 
-use super::{Hub, Unbonding, DENOM, UNBONDING};
+use super::{Hub, Unbonding, DENOM};
+use crate::contract;
+use crate::error::ContractError;
+use crate::execute::setup::ReplyId;
+use flowstake::hub::ExecuteMsg;
 
 impl Hub {
-    /// Moves the clock on; undelegations that complete are paid to the hub.
+    /// A keeper's reconcile: when the chain may have paid a batch that no earlier block proves
+    /// paid, the hub only records the block; the keeper calls again a block later.
+    pub fn reconcile(&mut self, limit: Option<u32>) -> Result<Response, ContractError> {
+        let msg = ExecuteMsg::Reconcile { limit };
+        let response = self.execute_as("keeper", msg.clone())?;
+        if super::has_attr(&response, "waiting_for") {
+            self.advance(5);
+            return self.execute_as("keeper", msg);
+        }
+        Ok(response)
+    }
+
+    /// Moves the clock on; undelegations that complete are paid to the hub (the mock pays them
+    /// at once; the hub itself waits for a later block before it books them).
     pub fn advance(&mut self, seconds: u64) {
         self.env.block.time = self.env.block.time.plus_seconds(seconds);
         self.env.block.height += seconds / 5;
@@ -60,7 +81,12 @@ impl Hub {
         }
         for sub in &response.messages {
             match &sub.msg {
-                CosmosMsg::Staking(msg) => self.apply_staking(msg),
+                CosmosMsg::Staking(msg) => {
+                    self.apply_staking(msg);
+                    if sub.id == ReplyId::BatchUndelegated as u64 {
+                        self.reply_undelegated(msg, &sub.payload);
+                    }
+                }
                 CosmosMsg::Bank(BankMsg::Send { amount, .. }) => {
                     for sent in amount {
                         assert_eq!(sent.denom, DENOM);
@@ -74,6 +100,44 @@ impl Hub {
             }
         }
         self.push_chain();
+    }
+
+    /// The chain's reply to an undelegation: a `MsgUndelegateResponse` in `msg_responses`
+    /// with the completion time and the amount, as wasmd gives it (no events).
+    fn reply_undelegated(&mut self, msg: &StakingMsg, payload: &Binary) {
+        let StakingMsg::Undelegate { amount, .. } = msg else {
+            panic!("reply requested on {msg:?}");
+        };
+        let completion = self.env.block.time.plus_seconds(self.unbonding_time);
+        let value = MsgUndelegateResponse {
+            completion_time: Some(ProtoTimestamp {
+                seconds: completion.seconds() as i64,
+                nanos: completion.subsec_nanos() as i32,
+            }),
+            amount: Some(ProtoCoin {
+                denom: amount.denom.clone(),
+                amount: amount.amount.to_string(),
+            }),
+        }
+        .encode_to_vec();
+        #[allow(deprecated)]
+        let result = SubMsgResult::Ok(SubMsgResponse {
+            events: vec![],
+            data: None,
+            msg_responses: vec![MsgResponse {
+                type_url: MSG_UNDELEGATE_RESPONSE_TYPE_URL.to_string(),
+                value: value.into(),
+            }],
+        });
+        let reply = Reply {
+            id: ReplyId::BatchUndelegated as u64,
+            payload: payload.clone(),
+            gas_used: 0,
+            result,
+        };
+        let response = contract::reply(self.deps.as_mut(), self.env.clone(), reply)
+            .expect("the hub refused the undelegation's reply");
+        self.apply(&[], &response);
     }
 
     fn apply_staking(&mut self, msg: &StakingMsg) {
@@ -94,7 +158,7 @@ impl Hub {
                     .expect("undelegation above the delegation");
                 self.unbondings.push(Unbonding {
                     amount: amount.amount,
-                    completes_at: self.env.block.time.seconds() + UNBONDING,
+                    completes_at: self.env.block.time.seconds() + self.unbonding_time,
                 });
             }
             StakingMsg::Redelegate {

@@ -103,21 +103,23 @@ fn receive_rewards_from_anyone_but_the_collector_is_refused() {
 fn receive_rewards_pays_the_fee_and_restakes_the_rest() {
     let mut hub = setup();
 
-    // 10 % of 199 is 19.9: the fee rounds down, the rest is re-staked.
-    let response = hub.receive_rewards(199).unwrap();
+    // 10 % of 99 is 9.9: the fee rounds down, the rest is re-staked. A week has passed, so
+    // the rewards fit what the time allows (1,000 % a year) and enter the rate at once.
+    hub.advance(7 * DAY);
+    let response = hub.receive_rewards(99).unwrap();
 
     assert_eq!(
         bank_sends(&response),
-        vec![(hub.fee_receiver().to_string(), coins(19, DENOM))]
+        vec![(hub.fee_receiver().to_string(), coins(9, DENOM))]
     );
-    assert_eq!(staking_msgs(&response), vec![delegate_msg("val2", 180)]);
+    assert_eq!(staking_msgs(&response), vec![delegate_msg("val2", 90)]);
     let state = hub.state();
-    assert_eq!(state.total_native, u(SEED + 180));
+    assert_eq!(state.total_native, u(SEED + 90));
     assert_eq!(state.total_shares, u(SEED));
-    assert_eq!(state.totals.rewards, u(199));
-    assert_eq!(state.totals.fees, u(19));
-    assert_eq!(state.exchange_rate, Decimal::from_ratio(SEED + 180, SEED));
-    assert_eq!(hub.ledger("val2"), 180);
+    assert_eq!(state.totals.rewards, u(99));
+    assert_eq!(state.totals.fees, u(9));
+    assert_eq!(state.exchange_rate, Decimal::from_ratio(SEED + 90, SEED));
+    assert_eq!(hub.ledger("val2"), 90);
     assert_eq!(hub.balance, Uint128::zero());
 }
 
@@ -282,10 +284,41 @@ fn rate_fall_within_the_bound_pauses_nothing() {
 }
 
 #[test]
-fn rate_rise_beyond_the_bound_pauses_bond_and_unbond() {
+fn an_inflow_beyond_a_plausible_reward_enters_the_rate_gradually_and_trips_nothing() {
     let mut hub = setup();
-    // 500 in rewards, 450 re-staked: the rate rises 45 %, the bound is 20 %.
-    hub.receive_rewards(500).unwrap();
+    hub.advance(DAY);
+    // 500 forwarded, 450 re-staked: 45 % of the backing, far beyond a day's reward at 1,000 %
+    // a year (27 of 1_000) and the 20 % rise bound.
+    let response = hub.receive_rewards(500).unwrap();
+    assert_eq!(attr(&response, "rewards_vested"), "27");
+    let state = hub.state();
+    assert_eq!(state.total_native, u(SEED + 27));
+    assert_eq!(state.unvested_rewards, u(450 - 27));
+
+    let response = sync(&mut hub);
+    assert_eq!(event_attr(&response, SYNC_EVENT, "reason"), None);
+    assert!(hub.paused().is_empty());
+    // The rest follows day by day, never more than half the rise bound at once.
+    let mut days = 0;
+    while !hub.state().unvested_rewards.is_zero() {
+        let before = hub.state().total_native;
+        hub.advance(DAY);
+        sync(&mut hub);
+        assert!(hub.state().total_native <= before + before.multiply_ratio(1u128, 10u128));
+        days += 1;
+    }
+    assert!(hub.paused().is_empty());
+    assert_eq!(hub.state().total_native, u(SEED + 450));
+    assert!(days >= 10, "vested in {days} days");
+}
+
+#[test]
+fn stake_found_beyond_the_ledger_beyond_the_rise_bound_pauses_bond_and_unbond() {
+    let mut hub = setup();
+    // Only the chain can put stake in the hub's name: 300 more than the ledger on a backing of
+    // 1_000 is a 30 % rise, beyond the 20 % bound.
+    *hub.delegations.get_mut("val1").unwrap() += Uint128::new(300);
+    hub.push_chain();
 
     let response = sync(&mut hub);
 

@@ -7,7 +7,6 @@ use flowstake::hub::{ConfigResponse, InstantiateMsg, QueryMsg, ValidatorWeight};
 use flowstake::MAX_FEE_RATE;
 
 use super::*;
-use crate::execute::admin::ENTRY_MATURITY_MARGIN;
 use crate::state::{COLLECTOR, TOKEN};
 
 /// Instantiates a bare hub with the default message changed by `change` and the default seed.
@@ -169,22 +168,32 @@ fn instantiate_refuses_zero_limits() {
 }
 
 #[test]
-fn instantiate_refuses_an_epoch_too_short_for_seven_unbonding_entries() {
-    // Seven epochs of three days are exactly the 21-day unbonding period: no margin left.
-    let err = try_instantiate(|msg| msg.epoch_period = 3 * DAY).unwrap_err();
+fn instantiate_refuses_an_epoch_too_short_for_a_batch_every_epoch() {
+    // Seven epochs must span the unbonding period; the entry limit itself is kept at
+    // submission from the chain's completion times.
+    let shortest = UNBONDING.div_ceil(7);
+    try_instantiate(|msg| msg.epoch_period = shortest).unwrap();
+    let err = try_instantiate(|msg| msg.epoch_period = shortest - 1).unwrap_err();
     assert_eq!(
         err,
         ContractError::EpochTooShort {
-            epoch_period: 3 * DAY,
+            epoch_period: shortest - 1,
             unbonding_period: UNBONDING,
-            margin: ENTRY_MATURITY_MARGIN
         }
     );
-    // The shortest epoch that leaves the margin is accepted.
-    let shortest = (UNBONDING + ENTRY_MATURITY_MARGIN).div_ceil(7);
-    try_instantiate(|msg| msg.epoch_period = shortest).unwrap();
-    let err = try_instantiate(|msg| msg.epoch_period = shortest - 1).unwrap_err();
-    assert!(matches!(err, ContractError::EpochTooShort { .. }));
+    // A test chain's two-minute unbonding with 20-second epochs is accepted.
+    try_instantiate(|msg| {
+        msg.unbonding_period = 120;
+        msg.epoch_period = 20;
+    })
+    .unwrap();
+    let err = try_instantiate(|msg| msg.epoch_period = 0).unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::ZeroValue {
+            field: "epoch_period".to_string()
+        }
+    );
 }
 
 #[test]

@@ -43,9 +43,8 @@ pub const DAY: u64 = 86_400;
 /// Seven epochs (28 days) exceed the unbonding period plus the one-day margin.
 pub const EPOCH: u64 = 4 * DAY;
 pub const UNBONDING: u64 = 21 * DAY;
-/// From submission until a batch counts as matured: the unbonding period and the payout margin.
-pub use crate::execute::unbond::PAYOUT_MARGIN;
-pub const MATURITY: u64 = UNBONDING + PAYOUT_MARGIN;
+/// From submission until the chain pays a batch out: the unbonding period.
+pub const MATURITY: u64 = UNBONDING;
 pub const SEED: u128 = 1_000;
 pub const MIN_BOND: u128 = 100;
 pub const MIN_UNBOND: u128 = 50;
@@ -74,6 +73,8 @@ pub struct Hub {
     /// The hub's bank balance of the staking denom.
     pub balance: Uint128,
     pub unbondings: Vec<Unbonding>,
+    /// The chain's unbonding time, which chain governance may change.
+    pub unbonding_time: u64,
 }
 
 /// A hub instantiated with the default message and both replies fed: ready for use.
@@ -126,7 +127,10 @@ impl Hub {
             maturing: BTreeMap::new(),
             balance: Uint128::zero(),
             unbondings: vec![],
+            unbonding_time: UNBONDING,
         };
+        // Whole seconds, as block times mostly are not: the nanoseconds case has its own test.
+        hub.env.block.time = cosmwasm_std::Timestamp::from_seconds(hub.env.block.time.seconds());
         hub.push_chain();
         hub
     }
@@ -190,6 +194,8 @@ impl Hub {
                 max_fall: Decimal::percent(10),
                 max_rise: Decimal::percent(20),
             },
+            // 1,000 % a year: rewards of a test enter the rate within days.
+            max_reward_rate: Some(Decimal::percent(1_000)),
         }
     }
 
@@ -269,6 +275,20 @@ impl Hub {
             &coins(native, DENOM),
             ExecuteMsg::ReceiveRewards {},
         )
+    }
+
+    /// The collector forwards `native` in rewards, then days pass with a daily sync until all
+    /// of it is in the rate (recognition is bounded by time).
+    pub fn vested_rewards(&mut self, native: u128) {
+        self.receive_rewards(native).unwrap();
+        for _ in 0..400 {
+            if self.state().unvested_rewards.is_zero() {
+                return;
+            }
+            self.advance(DAY);
+            self.execute_as("keeper", ExecuteMsg::Sync {}).unwrap();
+        }
+        panic!("rewards never vested");
     }
 
     pub fn query<T: DeserializeOwned>(&self, msg: QueryMsg) -> T {

@@ -58,6 +58,11 @@ pub fn attr(response: &Response, key: &str) -> String {
         .clone()
 }
 
+/// Whether the response carries the attribute `key`.
+pub fn has_attr(response: &Response, key: &str) -> bool {
+    response.attributes.iter().any(|a| a.key == key)
+}
+
 /// The value of attribute `key` in the event of type `ty`, if any.
 pub fn event_attr(response: &Response, ty: &str, key: &str) -> Option<String> {
     response

@@ -4,7 +4,7 @@ use flowstake::hub::{BatchResponse, BatchStatus, QueryMsg};
 use super::*;
 
 fn reconcile(hub: &mut Hub, limit: Option<u32>) -> Result<Response, ContractError> {
-    hub.execute_as("keeper", ExecuteMsg::Reconcile { limit })
+    hub.reconcile(limit)
 }
 
 fn withdraw(hub: &mut Hub, user: &str, limit: Option<u32>) -> Result<Response, ContractError> {
@@ -84,24 +84,25 @@ fn reconcile_after_full_arrival_books_what_was_expected() {
 }
 
 #[test]
-fn reconcile_spreads_a_shortfall_within_the_bound_pro_rata() {
+fn reconcile_charges_a_shortfall_to_the_newest_batch_first() {
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 3_000)]);
     submit_batch(&mut hub, &[("bob", 1_000)]);
-    hub.slash_unbonding(101); // 2.5 % of 4_000, the bound is 5 %
+    hub.slash_unbonding(41); // 4.1 % of batch 2, the bound is 5 %
     hub.advance(MATURITY);
 
     let response = reconcile(&mut hub, None).unwrap();
 
-    assert_eq!(attr(&response, "native_arrived"), "3899");
-    assert_eq!(attr(&response, "shortfall"), "101");
-    // 3_899 shared 3 : 1, each part rounded down; the unit of dust stays with holders.
-    assert_eq!(batch(&hub, 1).native_received, u(2_924));
-    assert_eq!(batch(&hub, 2).native_received, u(974));
+    assert_eq!(attr(&response, "native_arrived"), "3959");
+    assert_eq!(attr(&response, "shortfall"), "41");
+    // x/staking slashes the entries created at or after an infraction: the newest batch
+    // carries the loss, the older one is paid in full; all that arrived is booked.
+    assert_eq!(batch(&hub, 1).native_received, u(3_000));
+    assert_eq!(batch(&hub, 2).native_received, u(959));
     let state = hub.state();
-    assert_eq!(state.totals.slashed, u(101));
-    assert_eq!(state.reserved_for_claims, u(3_898));
-    assert_eq!(state.unlocked_surplus, u(1));
+    assert_eq!(state.totals.slashed, u(41));
+    assert_eq!(state.reserved_for_claims, u(3_959));
+    assert_eq!(state.unlocked_surplus, Uint128::zero());
 }
 
 #[test]
@@ -110,9 +111,17 @@ fn reconcile_refuses_a_shortfall_beyond_the_bound_and_changes_nothing() {
     submit_batch(&mut hub, &[("alice", 3_000)]);
     hub.slash_unbonding(300); // 10 %
     hub.advance(MATURITY);
+    // The first call only records the block; the next one, a block later, judges the loss.
+    let first = hub
+        .execute_as("keeper", ExecuteMsg::Reconcile { limit: None })
+        .unwrap();
+    assert_eq!(attr(&first, "waiting_for"), "1");
+    hub.advance(5);
     let before = hub.snapshot();
 
-    let err = reconcile(&mut hub, None).unwrap_err();
+    let err = hub
+        .execute_as("keeper", ExecuteMsg::Reconcile { limit: None })
+        .unwrap_err();
 
     assert_eq!(
         err,
@@ -130,14 +139,14 @@ fn reconcile_in_steps_books_a_shortfall_as_one_call_does() {
     let mut whole = funded();
     submit_batch(&mut whole, &[("alice", 3_000)]);
     submit_batch(&mut whole, &[("bob", 1_000)]);
-    whole.slash_unbonding(100);
+    whole.slash_unbonding(40);
     whole.advance(MATURITY);
     reconcile(&mut whole, None).unwrap();
 
     let mut stepped = funded();
     submit_batch(&mut stepped, &[("alice", 3_000)]);
     submit_batch(&mut stepped, &[("bob", 1_000)]);
-    stepped.slash_unbonding(100);
+    stepped.slash_unbonding(40);
     stepped.advance(MATURITY);
     reconcile(&mut stepped, Some(1)).unwrap();
     reconcile(&mut stepped, Some(1)).unwrap();
@@ -280,28 +289,30 @@ fn withdraw_respects_its_limit() {
 }
 
 #[test]
-fn reconcile_waits_while_a_later_batch_may_already_be_paid_out() {
-    // Batch 2's unbonding has completed on the chain, so its funds sit in the balance beside
-    // batch 1's, but its payout margin has not passed. Booking batch 1 now would count batch
-    // 2's funds as a stray transfer.
+fn reconcile_waits_while_a_batch_may_already_be_paid_out() {
+    // A batch whose completion has passed may or may not have been paid (the chain pays at the
+    // end of a block): until a later block proves it paid, nothing is attributed, so batch 2's
+    // funds are never booked as batch 1's or as a stray transfer.
     let mut hub = funded();
     submit_batch(&mut hub, &[("alice", 3_000)]);
     submit_batch(&mut hub, &[("bob", 1_000)]);
-    hub.advance(UNBONDING + PAYOUT_MARGIN / 2);
-    assert_eq!(hub.balance, u(4_000));
+    hub.advance(UNBONDING - EPOCH);
+    let first = hub
+        .execute_as("keeper", ExecuteMsg::Reconcile { limit: None })
+        .unwrap();
+    assert_eq!(attr(&first, "waiting_for"), "1");
     assert_eq!(batch(&hub, 1).status, BatchStatus::Unbonding);
-    let before = hub.snapshot();
 
-    assert_eq!(
-        reconcile(&mut hub, None).unwrap_err(),
-        ContractError::PayoutPending {
-            batch_id: 2,
-            matures_at: batch(&hub, 2).completes_at,
-        }
-    );
-    assert_eq!(hub.snapshot(), before);
+    // Batch 1 is proven paid now, but batch 2 has completed since and may be in the balance.
+    hub.advance(EPOCH);
+    assert_eq!(hub.balance, u(4_000));
+    let second = hub
+        .execute_as("keeper", ExecuteMsg::Reconcile { limit: None })
+        .unwrap();
+    assert_eq!(attr(&second, "waiting_for"), "2");
+    assert_eq!(batch(&hub, 1).status, BatchStatus::Unbonding);
 
-    hub.advance(PAYOUT_MARGIN);
+    hub.advance(5);
     reconcile(&mut hub, None).unwrap();
     assert_eq!(batch(&hub, 1).native_received, u(3_000));
     assert_eq!(batch(&hub, 2).native_received, u(1_000));
