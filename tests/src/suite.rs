@@ -229,7 +229,19 @@ impl Suite {
         self.execute_hub(KEEPER, &ExecuteMsg::SubmitBatch {}, &[])
     }
 
+    /// A keeper's reconcile: when the hub answers that a batch may have been paid but no
+    /// earlier block proves it (`waiting_for`), the keeper calls again a block later.
     pub fn reconcile(&mut self) -> AnyResult<AppResponse> {
+        let response = self.reconcile_once()?;
+        if has_wasm_attr(&response, "waiting_for") {
+            self.advance_seconds(BLOCK_SECONDS);
+            return self.reconcile_once();
+        }
+        Ok(response)
+    }
+
+    /// One reconcile call, as it is.
+    pub fn reconcile_once(&mut self) -> AnyResult<AppResponse> {
         self.execute_hub(KEEPER, &ExecuteMsg::Reconcile { limit: None }, &[])
     }
 
@@ -349,4 +361,20 @@ impl Suite {
     pub fn update_ownership(&mut self, sender: &str, action: Action) -> AnyResult<AppResponse> {
         self.execute_hub(sender, &ExecuteMsg::UpdateOwnership(action), &[])
     }
+}
+
+/// Whether a `wasm` event of the response carries the attribute `key`.
+pub fn has_wasm_attr(response: &AppResponse, key: &str) -> bool {
+    wasm_attr(response, key).is_some()
+}
+
+/// The value of the first attribute `key` in the response's `wasm` events.
+pub fn wasm_attr(response: &AppResponse, key: &str) -> Option<String> {
+    response
+        .events
+        .iter()
+        .filter(|e| e.ty == "wasm")
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
 }

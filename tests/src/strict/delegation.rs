@@ -111,8 +111,19 @@ pub fn undelegate<ExecC: CustomMsg, QueryC: CustomQuery>(
             .add_attribute("amount", format!("{returned}{}", params.bonded_denom))
             .add_attribute("completion_time", completion_time.seconds().to_string()),
     );
+    let response = flowstake::chain::MsgUndelegateResponse {
+        completion_time: Some(flowstake::chain::ProtoTimestamp {
+            seconds: completion_time.seconds() as i64,
+            nanos: completion_time.subsec_nanos() as i32,
+        }),
+        amount: Some(flowstake::chain::ProtoCoin {
+            denom: params.bonded_denom.clone(),
+            amount: returned.to_string(),
+        }),
+    };
     Ok(AppResponse {
         events,
+        data: Some(prost::Message::encode_to_vec(&response).into()),
         ..AppResponse::default()
     })
 }
