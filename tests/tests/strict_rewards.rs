@@ -76,6 +76,7 @@ fn undelegating_pays_the_pending_rewards_even_when_the_delegation_ends() {
     assert_eq!(chain.balance(ALICE), FUNDS - 1_000_000 + 1_000);
     assert!(chain.delegation(ALICE, 0).is_none());
     chain.next_block(UNBONDING_TIME);
+    chain.next_block(BLOCK_TIME);
     assert_eq!(chain.balance(ALICE), FUNDS + 1_000);
 }
 

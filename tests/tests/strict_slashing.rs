@@ -64,6 +64,7 @@ fn slash_at_an_infraction_height_spares_entries_created_before_it() {
 
     let before = chain.balance(ALICE);
     chain.next_block(UNBONDING_TIME);
+    chain.next_block(BLOCK_TIME);
     assert_eq!(chain.balance(ALICE), before + 100_000 + 180_000);
 }
 
@@ -177,6 +178,7 @@ fn jailed_validator_unbonds_and_redelegations_out_of_it_follow() {
     );
 
     chain.next_block(UNBONDING_TIME);
+    chain.next_block(BLOCK_TIME);
     let state = chain.app.validator_state(&chain.validator(0)).unwrap();
     assert_eq!(state.status, ValidatorStatus::Unbonded);
     assert!(chain.redelegation_entries(ALICE).is_empty());
@@ -261,4 +263,65 @@ fn redelegated_then_undelegated_stake_is_still_slashed() {
     assert_eq!(chain.unbonding_entries(ALICE)[0].1.balance.u128(), 450_000);
     assert_eq!(chain.delegated(ALICE, 0), 450_000);
     assert_eq!(pool_balance(&chain), 900_000);
+}
+
+/// x/evidence `HandleEquivocationEvidence` for a double sign: the validator is slashed (a
+/// separate `Slash` here), jailed and tombstoned (`JailUntil(DoubleSignJailEndTime)`,
+/// `Tombstone`); x/slashing `Unjail` then fails with `ErrValidatorJailed`, forever. Evidence
+/// against a validator already tombstoned is ignored; an already jailed validator is
+/// tombstoned all the same.
+#[test]
+fn a_tombstoned_validator_is_jailed_forever() {
+    let mut chain = chain(2);
+    chain.delegate(ALICE, 0, 1_000_000).unwrap();
+    chain.next_block(BLOCK_TIME);
+    let validator = chain.validator(0);
+    chain
+        .sudo(StrictSudo::Tombstone {
+            validator: validator.clone(),
+        })
+        .unwrap();
+    let state = chain.app.validator_state(&validator).unwrap();
+    assert!(state.jailed);
+    assert!(matches!(state.status, ValidatorStatus::Unbonding { .. }));
+    assert_eq!(chain.validator_tokens(0), 1_000_000, "no slash by itself");
+
+    let again = chain
+        .sudo(StrictSudo::Tombstone {
+            validator: validator.clone(),
+        })
+        .unwrap();
+    assert!(again.events.is_empty());
+    chain.next_block(UNBONDING_TIME);
+    chain.next_block(BLOCK_TIME);
+    let err = chain
+        .sudo(StrictSudo::Unjail {
+            validator: validator.clone(),
+        })
+        .unwrap_err();
+    assert_eq!(
+        chain_error(&err),
+        Some(&ChainError::Tombstoned {
+            address: validator.clone()
+        })
+    );
+    assert!(chain.app.validator_state(&validator).unwrap().jailed);
+
+    // A jailed validator can be tombstoned too; it stays jailed.
+    let other = chain.validator(1);
+    chain
+        .sudo(StrictSudo::Jail {
+            validator: other.clone(),
+        })
+        .unwrap();
+    chain
+        .sudo(StrictSudo::Tombstone {
+            validator: other.clone(),
+        })
+        .unwrap();
+    let unjail = chain.sudo(StrictSudo::Unjail { validator: other });
+    assert!(matches!(
+        chain_error(&unjail.unwrap_err()),
+        Some(ChainError::Tombstoned { .. })
+    ));
 }

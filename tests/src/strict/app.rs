@@ -71,7 +71,7 @@ where
         .build(|router, api, storage| {
             router
                 .staking
-                .setup(storage, info)
+                .setup(storage, &block, info)
                 .expect("strict chain setup failed");
             for validator in validators {
                 router

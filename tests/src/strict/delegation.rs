@@ -3,18 +3,21 @@
 //! withdrawal of rewards before every change of a delegation.
 
 use cosmwasm_std::{
-    Addr, BankMsg, Coin, CustomMsg, CustomQuery, Decimal256, Event, Storage, Uint128, Uint256,
+    Addr, BankMsg, Binary, Coin, CustomMsg, CustomQuery, Decimal256, Event, Storage, Timestamp,
+    Uint128, Uint256,
 };
 use cw_multi_test::error::AnyResult;
 use cw_multi_test::AppResponse;
+use flowstake::chain::{MsgUndelegateResponse, ProtoCoin, ProtoTimestamp};
+use prost::Message;
 
 use super::error::ChainError;
 use super::math::{shares_for_delegation, shares_from_tokens, tokens_from_shares};
 use super::rewards::{current_index, withdraw};
 use super::state::{
-    has_receiving_redelegation, load_validator, note_maturity, params, save_validator, ChainParams,
-    DelegationState, RedelegationEntry, UnbondingEntry, ValidatorStatus, DELEGATIONS, MAX_ENTRIES,
-    REDELEGATIONS, UNBONDINGS,
+    has_receiving_redelegation, is_removable, load_validator, note_maturity, params,
+    remove_validator, save_validator, ChainParams, DelegationState, RedelegationEntry,
+    UnbondingEntry, ValidatorStatus, DELEGATIONS, MAX_ENTRIES, REDELEGATIONS, UNBONDINGS,
 };
 use super::Env;
 
@@ -64,7 +67,9 @@ pub fn delegate<ExecC: CustomMsg, QueryC: CustomQuery>(
 
 /// `MsgUndelegate`: refused when the pair already has `MAX_ENTRIES` unbonding entries (checked
 /// before the merge, as x/staking does); an entry created in the same block with the same
-/// completion time is merged into the existing one.
+/// completion time is merged into the existing one. The response's `data` is the protobuf
+/// `MsgUndelegateResponse` the chain returns: the completion time and the tokens this message
+/// unbonded (after share rounding), which cw-multi-test hands to a reply in `msg_responses`.
 pub fn undelegate<ExecC: CustomMsg, QueryC: CustomQuery>(
     env: &Env<ExecC, QueryC>,
     storage: &mut dyn Storage,
@@ -111,21 +116,27 @@ pub fn undelegate<ExecC: CustomMsg, QueryC: CustomQuery>(
             .add_attribute("amount", format!("{returned}{}", params.bonded_denom))
             .add_attribute("completion_time", completion_time.seconds().to_string()),
     );
-    let response = flowstake::chain::MsgUndelegateResponse {
-        completion_time: Some(flowstake::chain::ProtoTimestamp {
-            seconds: completion_time.seconds() as i64,
-            nanos: completion_time.subsec_nanos() as i32,
-        }),
-        amount: Some(flowstake::chain::ProtoCoin {
-            denom: params.bonded_denom.clone(),
-            amount: returned.to_string(),
-        }),
-    };
+    let data = undelegate_response(completion_time, returned, &params.bonded_denom);
     Ok(AppResponse {
         events,
-        data: Some(prost::Message::encode_to_vec(&response).into()),
+        data: Some(data),
         ..AppResponse::default()
     })
+}
+
+/// The protobuf encoding of x/staking's `MsgUndelegateResponse`.
+fn undelegate_response(completion_time: Timestamp, amount: Uint128, denom: &str) -> Binary {
+    let response = MsgUndelegateResponse {
+        completion_time: Some(ProtoTimestamp {
+            seconds: i64::try_from(completion_time.seconds()).expect("time beyond i64 seconds"),
+            nanos: i32::try_from(completion_time.subsec_nanos()).expect("nanos below 10^9"),
+        }),
+        amount: Some(ProtoCoin {
+            denom: denom.to_string(),
+            amount: amount.to_string(),
+        }),
+    };
+    Binary::from(response.encode_to_vec())
 }
 
 /// `MsgBeginRedelegate`, with the checks of x/staking `BeginRedelegation` in its order.
@@ -278,7 +289,8 @@ pub fn add_shares<ExecC: CustomMsg, QueryC: CustomQuery>(
 
 /// x/staking `Unbond`: withdraws the rewards, removes `shares` from the delegation (and the
 /// delegation once empty) and returns the tokens they are worth, rounded down; the last shares
-/// of a validator take all its tokens.
+/// of a validator take all its tokens. An unbonded validator left with no shares is deleted
+/// (`RemoveValidator`, as x/staking `unbond` does).
 pub fn remove_shares<ExecC: CustomMsg, QueryC: CustomQuery>(
     env: &Env<ExecC, QueryC>,
     storage: &mut dyn Storage,
@@ -312,6 +324,10 @@ pub fn remove_shares<ExecC: CustomMsg, QueryC: CustomQuery>(
     };
     state.tokens -= returned;
     state.delegator_shares = remaining;
-    save_validator(storage, env.block.height, &state)?;
+    if is_removable(&state) {
+        remove_validator(storage, validator)?;
+    } else {
+        save_validator(storage, env.block.height, &state)?;
+    }
     Ok((returned, vec![event]))
 }

@@ -90,6 +90,14 @@ pub enum ChainError {
     #[error("validator {address} jailed is already {jailed}")]
     JailState { address: String, jailed: bool },
 
+    /// x/slashing `ErrValidatorJailed` on `Unjail` of a tombstoned validator.
+    #[error("validator {address} is tombstoned: it is jailed forever and cannot be unjailed")]
+    Tombstoned { address: String },
+
+    /// x/staking `Params.Validate` refuses the new parameters.
+    #[error("invalid staking parameters: {reason}")]
+    InvalidParams { reason: String },
+
     #[error("unsupported by the strict chain: {what}")]
     Unsupported { what: String },
 }

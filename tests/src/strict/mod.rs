@@ -11,7 +11,10 @@
 //! | shares | delegations hold shares; a slash lowers the validator's tokens, not the shares, so undelegating after a slash returns `floor(shares * tokens / total_shares)` |
 //! | slashing | for an infraction at height `h`, `floor(fraction * tokens at h)` is burnt, first from the unbonding entries and redelegations created at or after `h`, the rest from the bonded tokens; older entries are untouched |
 //! | jailing | a jailed validator leaves the active set: it earns nothing, `AllValidators` omits it, a redelegation out of it matures when its own unbonding ends, and after the unbonding time it is unbonded (then it can no longer be slashed) |
-//! | payouts | matured unbonding entries are paid, and matured redelegations removed, at the end of a block: when cw-multi-test's block is advanced |
+//! | end of block | x/staking's `EndBlocker` runs after the block's transactions: cw-multi-test announces a new block before its transactions, so the model runs the end of block of the previous block then (with that block's height and time). In the block where an entry's completion time is reached it is still pending (it counts towards the 7, its funds are not paid); it is paid at that block's end, seen from the next block on. Validators jailed for the unbonding time become unbonded at the same end of block |
+//! | deleted validators | an unbonded validator is deleted when its last shares leave, or at the end of block where it becomes unbonded with no shares (x/staking `RemoveValidator`): the `Validator` query returns none, a delegation to it fails (`validator does not exist`), its reward state is gone |
+//! | undelegation response | `MsgUndelegate` returns `MsgUndelegateResponse { completion_time, amount }` in the response's `data` (cw-multi-test puts it into a reply's `msg_responses`): block time + unbonding time to the nanosecond, and the tokens actually unbonded after share rounding |
+//! | governance and evidence | the unbonding time can change (`StrictSudo::SetUnbondingTime`) for later entries only; a tombstoned validator (`StrictSudo::Tombstone`) is jailed forever |
 //!
 //! Build an app with [`strict_app`]; slash at a height, jail and unjail with
 //! [`StrictChain::strict_sudo`]; read entries with the other [`StrictChain`] methods. The
@@ -55,8 +58,16 @@ pub enum StrictSudo {
     },
     /// x/staking `Jail`.
     Jail { validator: String },
-    /// x/slashing `Unjail`.
+    /// x/slashing `Unjail`; refused for a tombstoned validator.
     Unjail { validator: String },
+    /// x/evidence's handling of a double sign, without the slash (send a `Slash` for it): the
+    /// validator is jailed (if it is not already) and tombstoned, jailed forever: `Unjail` is
+    /// refused with [`ChainError::Tombstoned`].
+    Tombstone { validator: String },
+    /// x/staking `MsgUpdateParams` through governance, changing `unbonding_time` only: it
+    /// applies to undelegations, redelegations and jailings made afterwards; existing entries
+    /// keep their completion time.
+    SetUnbondingTime { seconds: u64 },
 }
 
 /// What every chain operation needs besides the storage.

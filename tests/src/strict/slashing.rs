@@ -20,7 +20,8 @@ use super::math::{fraction_of, fraction_of_shares};
 use super::rewards::{current_index, settle_before_slash, touch_index};
 use super::state::{
     all_redelegations, all_unbondings, load_validator, note_maturity, params, save_validator,
-    tokens_at, RedelegationEntry, UnbondingEntry, ValidatorStatus, DELEGATIONS, UNBONDINGS,
+    tokens_at, RedelegationEntry, UnbondingEntry, ValidatorStatus, DELEGATIONS, PARAMS, TOMBSTONED,
+    UNBONDINGS,
 };
 use super::Env;
 
@@ -258,7 +259,8 @@ pub fn jail<ExecC: CustomMsg, QueryC: CustomQuery>(
     })
 }
 
-/// x/slashing `Unjail`: the validator returns to the active set and earns again from now.
+/// x/slashing `Unjail`: the validator returns to the active set and earns again from now. A
+/// tombstoned validator is refused (x/slashing `ErrValidatorJailed`: jailed forever).
 pub fn unjail<ExecC: CustomMsg, QueryC: CustomQuery>(
     env: &Env<ExecC, QueryC>,
     storage: &mut dyn Storage,
@@ -273,12 +275,64 @@ pub fn unjail<ExecC: CustomMsg, QueryC: CustomQuery>(
         }
         .into());
     }
+    if TOMBSTONED.has(storage, validator) {
+        return Err(ChainError::Tombstoned {
+            address: validator.to_string(),
+        }
+        .into());
+    }
     touch_index(&mut state, &params, env.block.time);
     state.jailed = false;
     state.status = ValidatorStatus::Bonded;
     save_validator(storage, env.block.height, &state)?;
     Ok(AppResponse {
         events: vec![Event::new("unjail").add_attribute("validator", validator)],
+        ..AppResponse::default()
+    })
+}
+
+/// x/evidence `HandleEquivocationEvidence` for a double sign, without its slash (run a
+/// [`slash`] for that): the validator is jailed if it is not already, and tombstoned, so that
+/// it can never be unjailed. Evidence against a validator already tombstoned is ignored, as
+/// x/evidence ignores it.
+pub fn tombstone<ExecC: CustomMsg, QueryC: CustomQuery>(
+    env: &Env<ExecC, QueryC>,
+    storage: &mut dyn Storage,
+    validator: &str,
+) -> AnyResult<AppResponse> {
+    let state = load_validator(storage, validator)?;
+    if TOMBSTONED.has(storage, validator) {
+        return Ok(AppResponse::default());
+    }
+    let mut events = vec![];
+    if !state.jailed {
+        events.extend(jail(env, storage, validator)?.events);
+    }
+    TOMBSTONED.save(storage, validator, &true)?;
+    events.push(Event::new("tombstone").add_attribute("validator", validator));
+    Ok(AppResponse {
+        events,
+        ..AppResponse::default()
+    })
+}
+
+/// x/staking `MsgUpdateParams` passed by governance, changing only `unbonding_time`: it
+/// applies to undelegations, redelegations and jailings from now on; entries already created
+/// keep their completion time, as x/staking stores it in each entry.
+pub fn set_unbonding_time(storage: &mut dyn Storage, seconds: u64) -> AnyResult<AppResponse> {
+    let mut params = params(storage)?;
+    if seconds == 0 {
+        return Err(ChainError::InvalidParams {
+            reason: "unbonding time must be positive".to_string(),
+        }
+        .into());
+    }
+    params.unbonding_time = seconds;
+    PARAMS.save(storage, &params)?;
+    Ok(AppResponse {
+        events: vec![
+            Event::new("update_params").add_attribute("unbonding_time", format!("{seconds}s"))
+        ],
         ..AppResponse::default()
     })
 }

@@ -14,11 +14,12 @@ use cw_multi_test::{AppResponse, CosmosRouter, Module, Staking, StakingInfo, Sta
 use super::delegation::{delegate, redelegate, undelegate};
 use super::error::ChainError;
 use super::queries::staking_query;
-use super::slashing::{jail, slash, unjail};
+use super::slashing::{jail, set_unbonding_time, slash, tombstone, unjail};
 use super::state::{
-    all_redelegations, all_unbondings, note_maturity, save_validator, ChainParams, DelegationState,
-    RedelegationEntry, UnbondingEntry, ValidatorState, ValidatorStatus, DELEGATIONS, NEXT_MATURITY,
-    PARAMS, REDELEGATIONS, UNBONDINGS, VALIDATORS,
+    all_redelegations, all_unbondings, is_removable, note_maturity, remove_validator,
+    save_validator, ChainParams, DelegationState, RedelegationEntry, UnbondingEntry,
+    ValidatorState, ValidatorStatus, DELEGATIONS, LAST_BLOCK, NEXT_MATURITY, PARAMS, REDELEGATIONS,
+    UNBONDINGS, VALIDATORS,
 };
 use super::{Env, StrictSudo};
 
@@ -47,8 +48,15 @@ impl StrictStaking {
         &self.pool
     }
 
-    /// Sets the chain's parameters, as `StakeKeeper::setup` does.
-    pub fn setup(&self, storage: &mut dyn Storage, info: StakingInfo) -> StdResult<()> {
+    /// Sets the chain's parameters, as `StakeKeeper::setup` does, and records `block` as the
+    /// block now running: its end of block runs when cw-multi-test announces the next one.
+    pub fn setup(
+        &self,
+        storage: &mut dyn Storage,
+        block: &BlockInfo,
+        info: StakingInfo,
+    ) -> StdResult<()> {
+        LAST_BLOCK.save(storage, block)?;
         PARAMS.save(
             storage,
             &ChainParams {
@@ -104,6 +112,8 @@ impl StrictStaking {
             } => slash(&env, storage, &validator, infraction_height, fraction),
             StrictSudo::Jail { validator } => jail(&env, storage, &validator),
             StrictSudo::Unjail { validator } => unjail(&env, storage, &validator),
+            StrictSudo::Tombstone { validator } => tombstone(&env, storage, &validator),
+            StrictSudo::SetUnbondingTime { seconds } => set_unbonding_time(storage, seconds),
         }
     }
 
@@ -195,9 +205,18 @@ impl StrictStaking {
         }
     }
 
-    /// x/staking's end blocker: validators jailed for the whole unbonding time become unbonded;
-    /// matured unbonding entries are paid to their delegators; matured redelegation entries
-    /// are removed, which lifts the transitive-redelegation block.
+    /// The block whose transactions are running now, as last announced by cw-multi-test.
+    pub fn current_block(&self, storage: &dyn Storage) -> StdResult<Option<BlockInfo>> {
+        LAST_BLOCK.may_load(storage)
+    }
+
+    /// x/staking's end blocker (`BlockValidatorUpdates`) for the block `env.block`, after its
+    /// transactions: validators jailed for the whole unbonding time become unbonded
+    /// (`UnbondAllMatureValidators`), and are deleted if no shares are left; matured
+    /// unbonding entries are paid to their delegators (`CompleteUnbonding`); matured
+    /// redelegation entries are removed (`CompleteRedelegation`), which lifts the
+    /// transitive-redelegation block. "Matured" is a completion time at or before the block's
+    /// time.
     fn end_block<ExecC: CustomMsg, QueryC: CustomQuery>(
         &self,
         env: &Env<ExecC, QueryC>,
@@ -221,7 +240,11 @@ impl StrictStaking {
             if let ValidatorStatus::Unbonding { completes_at, .. } = state.status {
                 if completes_at <= now {
                     state.status = ValidatorStatus::Unbonded;
-                    save_validator(storage, env.block.height, &state)?;
+                    if is_removable(&state) {
+                        remove_validator(storage, &state.info.address)?;
+                    } else {
+                        save_validator(storage, env.block.height, &state)?;
+                    }
                 } else {
                     note_maturity(storage, completes_at)?;
                 }
@@ -274,6 +297,12 @@ impl StrictStaking {
 }
 
 impl Staking for StrictStaking {
+    /// cw-multi-test calls this from `App::update_block` and `App::set_block` with the NEW
+    /// block, before any of its transactions. x/staking's `EndBlocker` runs at the end of a
+    /// block, after its transactions, with that block's height and time; so this runs the end
+    /// of block of the PREVIOUS block (the one whose transactions have all run) and then
+    /// records `block` as the one now running. A call that announces no later block (same
+    /// height and time) only records it.
     fn process_queue<ExecC: CustomMsg, QueryC: CustomQuery>(
         &self,
         api: &dyn Api,
@@ -281,8 +310,16 @@ impl Staking for StrictStaking {
         router: &dyn CosmosRouter<ExecC = ExecC, QueryC = QueryC>,
         block: &BlockInfo,
     ) -> AnyResult<AppResponse> {
-        let env = self.env(api, router, block);
-        self.end_block(&env, storage)
+        let previous = LAST_BLOCK.may_load(storage)?;
+        let response = match previous {
+            Some(previous) if block.height > previous.height || block.time > previous.time => {
+                let env = self.env(api, router, &previous);
+                self.end_block(&env, storage)?
+            }
+            _ => AppResponse::default(),
+        };
+        LAST_BLOCK.save(storage, block)?;
+        Ok(response)
     }
 }
 

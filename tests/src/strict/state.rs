@@ -4,7 +4,8 @@
 //! collides with the keys of cw-multi-test's own modules.
 
 use cosmwasm_std::{
-    Addr, Decimal, Decimal256, Order, StdResult, Storage, Timestamp, Uint128, Uint256, Validator,
+    Addr, BlockInfo, Decimal, Decimal256, Order, StdResult, Storage, Timestamp, Uint128, Uint256,
+    Validator,
 };
 use cw_storage_plus::{Bound, Item, Map};
 use serde::{Deserialize, Serialize};
@@ -106,6 +107,11 @@ pub const WITHDRAW_ADDRESSES: Map<&Addr, Addr> = Map::new("strict_withdraw_addre
 /// The earliest time at which an unbonding entry, a redelegation entry or a validator's
 /// unbonding completes; the end of block has nothing to do before it.
 pub const NEXT_MATURITY: Item<Timestamp> = Item::new("strict_next_maturity");
+/// The block whose transactions are running now (the last one cw-multi-test announced): its
+/// end of block runs when the next block is announced, after all of its transactions.
+pub const LAST_BLOCK: Item<BlockInfo> = Item::new("strict_last_block");
+/// x/slashing `ValidatorSigningInfo.Tombstoned`: validators jailed forever for a double sign.
+pub const TOMBSTONED: Map<&str, bool> = Map::new("strict_tombstoned");
 
 /// Records that something completes at `time`.
 pub fn note_maturity(storage: &mut dyn Storage, time: Timestamp) -> StdResult<()> {
@@ -136,6 +142,28 @@ pub fn save_validator(
     let address = validator.info.address.as_str();
     VALIDATORS.save(storage, address, validator)?;
     TOKEN_HISTORY.save(storage, (address, height), &validator.tokens)
+}
+
+/// x/staking `RemoveValidator` (with x/distribution's `AfterValidatorRemoved`): the validator,
+/// its reward state and its token history are gone. Only for an unbonded validator with no
+/// shares (and so no tokens) left.
+pub fn remove_validator(storage: &mut dyn Storage, address: &str) -> StdResult<()> {
+    VALIDATORS.remove(storage, address);
+    let heights: Vec<u64> = TOKEN_HISTORY
+        .prefix(address)
+        .keys(storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    for height in heights {
+        TOKEN_HISTORY.remove(storage, (address, height));
+    }
+    Ok(())
+}
+
+/// Whether x/staking deletes the validator now: unbonded, with no delegator shares left
+/// (`RemoveValidatorTokensAndShares` / `unbond` and `UnbondAllMatureValidators` check
+/// `DelegatorShares.IsZero() && IsUnbonded()`).
+pub fn is_removable(validator: &ValidatorState) -> bool {
+    validator.status == ValidatorStatus::Unbonded && validator.delegator_shares.is_zero()
 }
 
 /// The validator's tokens at the end of `height` (the latest record at or before it).
