@@ -117,6 +117,12 @@ impl SuiteBuilder {
         self
     }
 
+    /// Sets the chain's unbonding time and the hub's `unbonding_period` alike, in seconds.
+    pub fn unbonding_seconds(mut self, seconds: u64) -> Self {
+        self.unbonding_period = seconds;
+        self
+    }
+
     /// Sets the chain's unbonding time and the hub's `unbonding_period` alike.
     pub fn unbonding_days(mut self, days: u64) -> Self {
         self.unbonding_period = days * DAY;
