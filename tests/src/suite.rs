@@ -63,17 +63,44 @@ impl Suite {
         self.app.block_info().height
     }
 
-    /// Moves block time and height forward; the chain pays out matured unbondings.
+    /// Moves time forward by `seconds`; the chain pays out matured unbondings. Rewards accrue
+    /// for every second (the reward meter books `seconds` of them).
+    ///
+    /// This produces two blocks (one if `seconds` is 1): the first at `now + seconds -
+    /// BLOCK_SECONDS` (at `now + 1` when `seconds` is at most `BLOCK_SECONDS`), the second at
+    /// `now + seconds`. The strict chain runs a block's end of block (x/staking's `EndBlocker`)
+    /// when the next block starts, so once this returns the end of block of a block at least
+    /// `BLOCK_SECONDS` before the new current time has run, as on a real chain where many
+    /// blocks pass in a day: what matured by then is paid. What matures at exactly the new
+    /// current time is paid at the end of the current block, seen from the next one.
     pub fn advance_seconds(&mut self, seconds: u64) {
         let markers = self.reward_markers();
         self.meter.settle(&markers);
         let delegations = self.chain_delegations();
         let earning = self.earning_validators();
         self.meter.accrue(&delegations, &earning, seconds, self.apr);
+        self.pass_time(seconds);
+    }
+
+    /// The blocks of [`Suite::advance_seconds`], without the reward meter's bookkeeping; with
+    /// `seconds` zero, one block at the same time.
+    pub fn pass_time(&mut self, seconds: u64) {
+        let first = if seconds > BLOCK_SECONDS {
+            seconds - BLOCK_SECONDS
+        } else {
+            seconds.min(1)
+        };
         self.app.update_block(|block| {
-            block.time = block.time.plus_seconds(seconds);
-            block.height += (seconds / BLOCK_SECONDS).max(1);
+            block.time = block.time.plus_seconds(first);
+            block.height += (first / BLOCK_SECONDS).max(1);
         });
+        let rest = seconds - first;
+        if rest > 0 {
+            self.app.update_block(|block| {
+                block.time = block.time.plus_seconds(rest);
+                block.height += 1;
+            });
+        }
     }
 
     pub fn advance_days(&mut self, days: u64) {
@@ -135,6 +162,21 @@ impl Suite {
     pub fn unjail(&mut self, validator_index: usize) -> AnyResult<AppResponse> {
         let validator = self.validator(validator_index);
         self.app.strict_sudo(StrictSudo::Unjail { validator })
+    }
+
+    /// Tombstones the validator for a double sign (x/evidence), without slashing it (call
+    /// [`Suite::slash`] for that): it is jailed, and can never be unjailed.
+    pub fn tombstone(&mut self, validator_index: usize) -> AnyResult<AppResponse> {
+        let validator = self.validator(validator_index);
+        self.app.strict_sudo(StrictSudo::Tombstone { validator })
+    }
+
+    /// Chain governance changes x/staking's `unbonding_time`: undelegations and redelegations
+    /// made from now on complete `seconds` after they are made; entries already on the chain
+    /// keep their completion time. The hub's own `unbonding_period` is not changed.
+    pub fn set_unbonding_time(&mut self, seconds: u64) -> AnyResult<AppResponse> {
+        self.app
+            .strict_sudo(StrictSudo::SetUnbondingTime { seconds })
     }
 
     // ---------------------------------------------------------------- user actions
@@ -261,6 +303,12 @@ impl Suite {
     pub fn donate(&mut self, from: &str, native: u128) -> AnyResult<AppResponse> {
         let hub = self.hub.clone();
         self.send_native(from, &hub, native)
+    }
+
+    /// A bank transfer to the reward collector that no message asked for.
+    pub fn donate_to_collector(&mut self, from: &str, native: u128) -> AnyResult<AppResponse> {
+        let collector = self.collector.clone();
+        self.send_native(from, &collector, native)
     }
 
     /// A plain bank transfer of the staking denom.

@@ -2,6 +2,7 @@
 //! checks do fail when the books and the chain disagree.
 
 use cosmwasm_std::Decimal;
+use flowstake_tests::strict::ChainError;
 use flowstake_tests::*;
 
 #[test]
@@ -40,7 +41,11 @@ fn unbonding_entries_are_read_from_the_chain() {
     let per_validator: u128 = (0..3).map(|index| suite.chain_unbonding(index)).sum();
     assert_eq!(per_validator, total);
 
+    // The chain pays at the end of the block that reaches the payout time, seen from the
+    // next block on.
     suite.advance_to(completes_at);
+    assert_eq!(suite.chain_unbonding_total(), 4_500_000);
+    suite.advance_seconds(BLOCK_SECONDS);
     assert!(suite.chain_unbondings().is_empty());
     assert_eq!(suite.native_balance_of(&suite.hub), 4_500_000);
 }
@@ -66,4 +71,70 @@ fn invariants_hold_again_once_the_slash_is_synced() {
     }
     suite.sync().unwrap();
     suite.assert_invariants();
+}
+
+/// `advance_seconds` makes at least two blocks, so that what matured a block before the new
+/// time is paid; the reward meter still books every second.
+#[test]
+fn advancing_time_runs_the_end_of_block_of_an_earlier_block() {
+    let mut suite = SuiteBuilder::new().unbonding_days(21).build();
+    suite.bond(ALICE, 6_000_000).unwrap();
+    suite.queue_unbond(ALICE, 3_000_000).unwrap();
+    suite.advance_to_submit();
+    suite.submit_batch().unwrap();
+    let payout = suite.chain_unbondings()[0].payout_at.seconds();
+    let height = suite.height();
+    suite.advance_to(payout + BLOCK_SECONDS);
+    assert!(suite.chain_unbondings().is_empty());
+    assert!(suite.height() >= height + 2);
+    assert_eq!(suite.now(), payout + BLOCK_SECONDS);
+
+    suite.advance_days(3);
+    assert_eq!(suite.expected_rewards(), suite.chain_pending_rewards());
+}
+
+/// Chain governance shortens the unbonding time: the next batch's chain entries complete after
+/// the new time; the hub's own `unbonding_period` is unchanged.
+#[test]
+fn chain_governance_changes_the_unbonding_time_of_later_undelegations() {
+    let mut suite = SuiteBuilder::new().unbonding_days(21).build();
+    suite.bond(ALICE, 6_000_000).unwrap();
+    suite.set_unbonding_time(14 * DAY).unwrap();
+    suite.queue_unbond(ALICE, 3_000_000).unwrap();
+    suite.advance_to_submit();
+    suite.submit_batch().unwrap();
+    let now = suite.now();
+    let entries = suite.chain_unbondings();
+    assert!(!entries.is_empty());
+    assert!(entries
+        .iter()
+        .all(|entry| entry.payout_at.seconds() == now + 14 * DAY));
+}
+
+/// A tombstoned validator is jailed and can never be unjailed.
+#[test]
+fn a_tombstoned_validator_cannot_be_unjailed() {
+    let mut suite = SuiteBuilder::new().validators(2).build();
+    suite.bond(ALICE, 6_000_000).unwrap();
+    suite.tombstone(0).unwrap();
+    let state = suite.app.validator_state(&suite.validator(0)).unwrap();
+    assert!(state.jailed);
+    let err = suite.unjail(0).unwrap_err();
+    assert!(matches!(
+        err.downcast_ref::<ChainError>(),
+        Some(ChainError::Tombstoned { .. })
+    ));
+}
+
+/// Donations to the hub and to the collector are plain bank transfers.
+#[test]
+fn donations_reach_the_hub_and_the_collector() {
+    let mut suite = SuiteBuilder::new().build();
+    let hub = suite.native_balance_of(&suite.hub);
+    let collector = suite.native_balance_of(&suite.collector);
+    suite.donate(BOB, 1_000).unwrap();
+    suite.donate_to_collector(BOB, 2_000).unwrap();
+    assert_eq!(suite.native_balance_of(&suite.hub), hub + 1_000);
+    assert_eq!(suite.native_balance_of(&suite.collector), collector + 2_000);
+    assert_eq!(suite.config().collector, suite.collector);
 }

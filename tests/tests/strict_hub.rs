@@ -104,6 +104,8 @@ fn removing_a_validator_that_received_a_redelegation_waits_for_it() {
     assert_eq!(suite.snapshot(), before);
 
     suite.advance_days(21);
+    // Matured at the end of the block that reaches the completion time.
+    suite.advance_seconds(BLOCK_SECONDS);
     assert!(suite.chain_redelegations().is_empty());
     suite.remove_validator(OWNER, &receiving).unwrap();
     assert_eq!(suite.chain_delegation(1), 0);

@@ -109,6 +109,8 @@ fn reconcile_with_no_matured_batch_is_refused() {
     suite.advance_to_submit();
     suite.submit_batch().unwrap();
     suite.advance_days(21);
+    // The chain pays at the end of the block that reaches the completion time.
+    suite.advance_seconds(BLOCK_SECONDS);
     // The chain has paid, but the payout margin has not passed yet.
     assert_eq!(suite.native_balance_of(&suite.hub), 3_000_000);
     assert_hub_error(suite.reconcile(), ContractError::NothingToReconcile {});

@@ -2,7 +2,6 @@
 //! slashes and jailing. None of them may change the hub's books; they change what the chain
 //! holds, which the hub learns at its next sync or reconcile.
 
-use crate::accounts::BLOCK_SECONDS;
 use crate::strict::{StrictChain, StrictSudo};
 use cosmwasm_std::Decimal;
 
@@ -11,14 +10,12 @@ use super::world::World;
 use super::{ensure, Checked};
 
 impl World {
-    /// One block, `seconds` later. The harness's reward meter is not kept: the checks read
-    /// the rewards from the hub's books and the collector.
+    /// Time passes by `seconds`, in the blocks of `Suite::pass_time` (so that the end of
+    /// block of a block `BLOCK_SECONDS` before the new time has run). The harness's reward
+    /// meter is not kept: the checks read the rewards from the hub's books and the collector.
     pub fn advance(&mut self, seconds: u64) -> Checked {
         self.suite.meter.exact = false;
-        self.suite.app.update_block(|block| {
-            block.time = block.time.plus_seconds(seconds);
-            block.height += (seconds / BLOCK_SECONDS).max(1);
-        });
+        self.suite.pass_time(seconds);
         let before = self.observe_next();
         let mut expected = before.clone();
         let paid = before.chain.unbonding_total()

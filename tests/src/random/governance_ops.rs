@@ -11,7 +11,7 @@ use super::op::PauseSet;
 use super::outcome::{same, same_books, same_delegations, Refusal};
 use super::world::World;
 use super::{ensure, fail, Checked};
-use crate::strict::ChainError;
+use crate::strict::{ChainError, StrictChain};
 
 /// Most validators the set may hold, and the largest weight.
 const MAX_VALIDATORS: usize = 200;
@@ -62,12 +62,16 @@ impl World {
             weight,
         };
         let new = address.clone();
+        // x/staking deletes an unbonded validator with no delegator shares left: the hub
+        // refuses to add a validator the chain no longer has.
+        let on_chain = self.suite.app.validator_state(&address).is_some();
         self.owner_call(
             &msg,
             |expected| {
                 if expected.ledger.contains_key(&new)
                     || !valid_weight(weight)
                     || expected.ledger.len() >= MAX_VALIDATORS
+                    || !on_chain
                 {
                     return Err(format!("added {new} with weight {weight}"));
                 }
@@ -89,6 +93,7 @@ impl World {
                 Refusal::Hub(HubError::TooManyValidators { .. }) => {
                     before.ledger.len() >= MAX_VALIDATORS
                 }
+                Refusal::Hub(HubError::ValidatorNotOnChain { .. }) => !on_chain,
                 _ => false,
             },
         )
