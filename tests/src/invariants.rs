@@ -39,16 +39,17 @@ impl Suite {
     ///
     /// - supply: the token's supply is `total_shares`; the hub holds exactly the dead shares
     ///   plus the shares queued in the pending batch;
-    /// - ledger: the per-validator ledger sums to `total_native`, and never exceeds the chain's
-    ///   delegation, per validator and in total;
+    /// - ledger: the per-validator ledger sums to `total_native + unvested_rewards` (rewards
+    ///   delegated but not yet in the rate), and never exceeds the chain's delegation, per
+    ///   validator and in total;
     /// - rate: `exchange_rate` is `total_native / total_shares`;
     /// - claims: the hub holds at least `reserved_for_claims + unlocked_surplus`, and the
     ///   reserve covers what the unclaimed requests of reconciled batches can still withdraw;
     /// - solvency: holders' shares at the rate, plus queued shares at the rate, plus submitted
     ///   batches' expected native, plus reconciled batches' unclaimed part, never exceed the
     ///   chain's delegations plus the hub's unbonding entries plus its bank balance;
-    /// - conservation: `bonded + rewards + surplus = total_native + paid_out + fees + slashed +
-    ///   reserved_for_claims + unlocked_surplus + unbonding` (`unlocked_surplus` is native the hub
+    /// - conservation: `bonded + rewards + surplus = total_native + unvested_rewards + paid_out +
+    ///   fees + slashed + reserved_for_claims + unlocked_surplus + unbonding` (`unlocked_surplus` is native the hub
     ///   holds and has not re-staked yet: stray transfers found at reconcile and claim dust), and
     ///   `unbonding` is the sum of the unreconciled submitted batches;
     /// - batches: the requests of the named accounts add up to each unreconciled batch's
@@ -79,9 +80,10 @@ impl Suite {
         let chain_total: u128 = chain.iter().map(|(_, amount)| amount).sum();
         let ledger = self.validators();
         let ledger_total: u128 = ledger.iter().map(|v| v.delegated.u128()).sum();
+        let staked = total_native + state.unvested_rewards.u128();
         assert_eq!(
-            ledger_total, total_native,
-            "the per-validator ledger does not add up to total_native"
+            ledger_total, staked,
+            "the per-validator ledger does not add up to total_native + unvested_rewards"
         );
         for validator in &ledger {
             let on_chain = chain
@@ -97,8 +99,8 @@ impl Suite {
             );
         }
         assert!(
-            total_native <= chain_total,
-            "ledger {total_native} exceeds the chain's delegations {chain_total}"
+            staked <= chain_total,
+            "ledger {staked} exceeds the chain's delegations {chain_total}"
         );
 
         // Rate.
@@ -169,6 +171,7 @@ impl Suite {
         );
         let inflow = totals.bonded + totals.rewards + totals.surplus;
         let outflow = state.total_native
+            + state.unvested_rewards
             + totals.paid_out
             + totals.fees
             + totals.slashed
@@ -177,8 +180,8 @@ impl Suite {
             + totals.unbonding;
         assert_eq!(
             inflow, outflow,
-            "conservation broken: bonded + rewards + surplus = {inflow}, staked + paid_out + fees \
-             + slashed + reserved + unlocked_surplus + unbonding = {outflow} ({totals:?})"
+            "conservation broken: bonded + rewards + surplus = {inflow}, staked + unvested + \
+             paid_out + fees + slashed + reserved + unlocked_surplus + unbonding = {outflow} ({totals:?})"
         );
 
         // Batches and requests of the named accounts.

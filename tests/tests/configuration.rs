@@ -50,8 +50,10 @@ fn instantiation_stakes_the_seed_as_dead_shares() {
 
 #[test]
 fn instantiation_refuses_an_epoch_too_short_for_seven_unbonding_entries() {
-    // Seven epochs must exceed the 21-day unbonding period by one day: 22 days / 7.
-    let shortest = (22 * DAY).div_ceil(7);
+    // Seven epochs must span the 21-day unbonding period (no margin any more): 21 days / 7,
+    // that is three days.
+    let shortest = (21 * DAY).div_ceil(7);
+    assert_eq!(shortest, 3 * DAY);
     let result = SuiteBuilder::new()
         .unbonding_days(21)
         .epoch_seconds(shortest - 1)
@@ -110,15 +112,45 @@ fn configuration_updates_are_validated() {
         suite.update_config(
             OWNER,
             ConfigUpdate {
-                epoch_period: Some(3 * DAY),
+                // One second short of 21 days / 7: seven such epochs no longer span the
+                // unbonding period.
+                epoch_period: Some(3 * DAY - 1),
                 ..ConfigUpdate::default()
             },
         ),
         ContractError::EpochTooShort {
-            epoch_period: 3 * DAY,
+            epoch_period: 3 * DAY - 1,
             unbonding_period: 21 * DAY,
         },
     );
+    assert_hub_error(
+        suite.update_config(
+            OWNER,
+            ConfigUpdate {
+                epoch_period: Some(0),
+                ..ConfigUpdate::default()
+            },
+        ),
+        ContractError::ZeroValue {
+            field: "epoch_period".to_string(),
+        },
+    );
+    // The recognised reward rate must lie in (0, 10]: 1000 % a year is the cap.
+    for rate in [Decimal::zero(), Decimal::percent(1001)] {
+        assert_hub_error(
+            suite.update_config(
+                OWNER,
+                ConfigUpdate {
+                    max_reward_rate: Some(rate),
+                    ..ConfigUpdate::default()
+                },
+            ),
+            ContractError::InvalidRewardRate {
+                value: rate,
+                max: flowstake::MAX_REWARD_RATE_CAP,
+            },
+        );
+    }
     assert_hub_error(
         suite.update_config(
             OWNER,

@@ -153,7 +153,9 @@ fn donation_to_the_hub_does_not_move_the_rate() {
 }
 
 /// A stray transfer is not lost: reconcile books it as surplus and the next harvest re-stakes
-/// it for every holder in proportion to their shares.
+/// it for every holder in proportion to their shares. It is re-staked as unvested rewards: it
+/// enters the rate at most at `max_reward_rate` (50 % a year by default) on the backing, for at
+/// most seven days at a time, so no one can move the rate with a transfer.
 #[test]
 fn stray_transfer_is_restaked_for_all_holders() {
     let mut suite = SuiteBuilder::new()
@@ -173,13 +175,43 @@ fn stray_transfer_is_restaked_for_all_holders() {
     assert_eq!(state.totals.surplus.u128(), 1_000_000);
     assert_eq!(state.unlocked_surplus.u128(), 1_000_000);
     let before = state.total_native.u128();
+    // Nothing was harvested or vested yet: the backing is the seed and Alice's 7 million left.
+    assert_eq!(before, 8_000_000);
+    assert_eq!(state.unvested_rewards.u128(), 0);
 
     suite.harvest().unwrap();
-    suite.assert_invariants();
     let state = suite.state();
     assert_eq!(state.unlocked_surplus.u128(), 0);
     let rewards = state.totals.rewards.u128() - state.totals.fees.u128();
-    assert_eq!(state.total_native.u128(), before + 1_000_000 + rewards);
+    assert!(rewards > 0);
+    // All of it is delegated: the surplus and the rewards, vested or not.
+    assert_eq!(
+        state.total_native.u128() + state.unvested_rewards.u128(),
+        before + 1_000_000 + rewards
+    );
+    assert_eq!(suite.chain_delegated_total(), before + 1_000_000 + rewards);
+    // The surplus vests first, for the time since instantiation (no vesting yet) capped at
+    // seven days: floor(8,000,000 * 50 % * 7 / 365) = 76,712. The forwarded rewards arrive in
+    // the same block, with no time left since that vesting, and wait.
+    let first = 8_000_000 * 7 / (2 * 365);
+    assert_eq!(first, 76_712);
+    assert_eq!(state.total_native.u128(), before + first);
+
+    // Each weekly sync vests at most floor(total_native * 50 % * 7 / 365) more.
+    let mut total_native = before + first;
+    let mut unvested = 1_000_000 + rewards - first;
+    while unvested > 0 {
+        suite.advance_days(7);
+        suite.sync().unwrap();
+        let vested = unvested.min(total_native * 7 / (2 * 365));
+        total_native += vested;
+        unvested -= vested;
+        let state = suite.state();
+        assert_eq!(state.total_native.u128(), total_native);
+        assert_eq!(state.unvested_rewards.u128(), unvested);
+    }
+    assert_eq!(total_native, before + 1_000_000 + rewards);
+    suite.assert_invariants();
     suite.withdraw_unbonded(ALICE).unwrap();
     suite.assert_invariants();
 }

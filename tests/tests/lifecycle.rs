@@ -20,6 +20,14 @@ fn lifecycle_suite() -> Suite {
         .build()
 }
 
+/// The completion time the chain gives an undelegation made in the current block, `unbonding`
+/// seconds on, rounded up to the whole second as the hub rounds the chain's answer (the test
+/// chain's block times carry nanoseconds).
+fn completion_of_undelegation_now(suite: &Suite, unbonding: u64) -> u64 {
+    let time = suite.app.block_info().time.plus_seconds(unbonding);
+    time.seconds() + u64::from(time.subsec_nanos() > 0)
+}
+
 /// What the test has booked so far, to compare with the hub and the balances.
 struct Books {
     model: RateModel,
@@ -132,7 +140,12 @@ fn three_users_over_several_epochs_are_paid_the_model_figures() {
     assert_eq!(first.shares.u128(), 14_000_000);
     assert_eq!(first.native_expected.u128(), native_first);
     assert_eq!(first.submitted_at, start + 4 * DAY);
-    assert_eq!(first.completes_at, start + 25 * DAY);
+    // Day 25: the chain's completion time, rounded up to the second.
+    assert_eq!(
+        first.completes_at,
+        completion_of_undelegation_now(&suite, 21 * DAY)
+    );
+    assert!(first.completes_at > start + 25 * DAY);
     assert_eq!(suite.chain_unbonding_total(), native_first);
     assert_eq!(suite.token_supply(), books.model.total_shares);
     assert_eq!(suite.pending_batch().id, 2);
@@ -150,11 +163,20 @@ fn three_users_over_several_epochs_are_paid_the_model_figures() {
     assert_eq!(suite.batch(2).native_expected.u128(), native_second);
     assert_eq!(
         suite.batch(2).completes_at,
-        start + 29 * DAY
+        completion_of_undelegation_now(&suite, 21 * DAY)
     );
 
-    // Day 25: the first batch matures; the chain pays it to the hub; reconcile books it whole.
+    // Days 15 and 22: the keeper harvests weekly, so that each harvest's rewards (0.7 % of the
+    // backing) are within what may vest at once (50 % a year for 7 days, about 0.96 %).
+    suite.advance_to(start + 15 * DAY);
+    harvest_and_check(&mut suite, &mut books);
+    suite.advance_to(start + 22 * DAY);
+    harvest_and_check(&mut suite, &mut books);
+
+    // Day 25: the first batch matures; the chain pays it to the hub at the end of the block
+    // that reaches its completion time; reconcile books it whole.
     suite.advance_to(first.completes_at);
+    suite.advance_seconds(BLOCK_SECONDS);
     assert_eq!(suite.chain_unbonding_total(), native_second);
     assert_eq!(suite.native_balance_of(&suite.hub), native_first);
     suite.reconcile().unwrap();
@@ -181,7 +203,8 @@ fn three_users_over_several_epochs_are_paid_the_model_figures() {
     assert_eq!(state.reserved_for_claims.u128(), 0);
     assert_eq!(state.unlocked_surplus.u128(), dust);
 
-    // Day 29: harvest (re-staking the dust), then the second batch matures and Carol withdraws.
+    // Day 29: harvest (re-staking the dust; a week after the last harvest, its rewards enter
+    // the rate at once as well), then the second batch matures and Carol withdraws.
     suite.advance_to(suite.batch(2).completes_at);
     books.model.total_native += dust;
     harvest_and_check(&mut suite, &mut books);
@@ -375,12 +398,35 @@ fn rewards_already_in_the_collector_are_restaked_at_harvest() {
 
     let mut model = RateModel::seeded(suite.seed);
     model.bond(9_000_000);
+    let backing = model.total_native;
     let fee = model.harvest(withdrawn + auto_paid, FEE_PERCENT);
+    let restaked = withdrawn + auto_paid - fee;
     let state = suite.state();
     assert_eq!(state.totals.rewards.u128(), withdrawn + auto_paid);
     assert_eq!(suite.native_balance(FEE_RECEIVER), fee);
-    assert_eq!(state.total_native.u128(), model.total_native);
     assert_eq!(state.pending_rewards.u128(), 0);
+    // Everything forwarded, less the fee, is delegated at once...
+    assert_eq!(
+        state.total_native.u128() + state.unvested_rewards.u128(),
+        model.total_native
+    );
+    assert_eq!(suite.chain_delegated_total(), model.total_native);
+    // ...but 60,000 in two days on ten million is more than the 50 % a year that may vest:
+    // floor(10,000,000 * 50 % * 2 / 365) = 27,397 enters the rate now.
+    let vested = backing * 2 / (2 * 365);
+    assert_eq!(vested, 27_397);
+    assert_eq!(state.total_native.u128(), backing + vested);
+    assert_eq!(state.unvested_rewards.u128(), restaked - vested);
+
+    // Three days later a sync may vest floor(10,027,397 * 50 % * 3 / 365) = 41,208, more than
+    // the 29,603 left: all of it is in the rate, each reward counted once.
+    suite.advance_days(3);
+    assert!((backing + vested) * 3 / (2 * 365) >= restaked - vested);
+    suite.sync().unwrap();
+    let state = suite.state();
+    assert_eq!(state.total_native.u128(), model.total_native);
+    assert_eq!(state.unvested_rewards.u128(), 0);
+    assert_eq!(state.totals.rewards.u128(), withdrawn + auto_paid);
     suite.assert_invariants();
 }
 

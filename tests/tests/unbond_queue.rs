@@ -3,9 +3,15 @@
 
 use flowstake::hub::BatchStatus;
 use flowstake_hub::error::ContractError;
-/// A block after completion: the hub books a batch once a later block proves it paid.
-const PAYOUT_MARGIN: u64 = 5;
 use flowstake_tests::*;
+
+/// The completion time the chain gives an undelegation made in the current block, `unbonding`
+/// seconds on, rounded up to the whole second as the hub rounds the chain's answer (the test
+/// chain's block times carry nanoseconds).
+fn completion_of_undelegation_now(suite: &Suite, unbonding: u64) -> u64 {
+    let time = suite.app.block_info().time.plus_seconds(unbonding);
+    time.seconds() + u64::from(time.subsec_nanos() > 0)
+}
 
 #[test]
 fn cancel_before_submit_returns_the_shares() {
@@ -108,14 +114,26 @@ fn reconcile_with_no_matured_batch_is_refused() {
     suite.queue_unbond(ALICE, 3_000_000).unwrap();
     suite.advance_to_submit();
     suite.submit_batch().unwrap();
+    let completes_at = suite.batch(1).completes_at;
     suite.advance_days(21);
-    // The chain pays at the end of the block that reaches the completion time.
-    suite.advance_seconds(BLOCK_SECONDS);
-    // The chain has paid, but the payout margin has not passed yet.
-    assert_eq!(suite.native_balance_of(&suite.hub), 3_000_000);
+    // This block reaches the chain's completion time to the nanosecond, but the batch's
+    // completion (rounded up to the whole second) is still ahead: nothing has matured yet.
+    assert!(suite.now() < completes_at);
     assert_hub_error(suite.reconcile(), ContractError::NothingToReconcile {});
-    suite.advance_seconds(PAYOUT_MARGIN);
-    suite.reconcile().unwrap();
+    // By the batch's completion the chain has paid it (at the end of the block that reached its
+    // completion time), but no crank ran in a block that proves it: one call books nothing and
+    // waits for the batch; a call a block later books it.
+    suite.advance_to(completes_at);
+    assert_eq!(suite.native_balance_of(&suite.hub), 3_000_000);
+    let response = suite.reconcile_once().unwrap();
+    assert_eq!(
+        flowstake_tests::suite::wasm_attr(&response, "waiting_for").as_deref(),
+        Some("1")
+    );
+    assert_eq!(suite.batch(1).status, BatchStatus::Unbonding);
+    suite.advance_seconds(BLOCK_SECONDS);
+    suite.reconcile_once().unwrap();
+    assert_eq!(suite.batch(1).status, BatchStatus::Reconciled);
     suite.assert_invariants();
 }
 
@@ -133,8 +151,10 @@ fn withdraw_before_reconcile_is_refused() {
     suite.advance_to_submit();
     suite.submit_batch().unwrap();
     assert_hub_error(suite.withdraw_unbonded(ALICE), nothing());
-    // Matured and paid out by the chain, but not reconciled yet.
+    // Matured and paid out by the chain (at the end of the first block that reached the
+    // completion time, so seen from the block after), but not reconciled yet.
     suite.advance_to(suite.batch(1).completes_at);
+    suite.advance_seconds(BLOCK_SECONDS);
     assert_eq!(suite.native_balance_of(&suite.hub), 3_000_000);
     assert_hub_error(suite.withdraw_unbonded(ALICE), nothing());
 
@@ -156,17 +176,18 @@ fn requests_report_status_amount_and_expected_time() {
     let request = &suite.requests(ALICE)[0];
     assert_eq!(request.status, BatchStatus::Pending);
     assert_eq!(request.native.u128(), 2_000_000);
-    assert_eq!(
-        request.expected_at,
-        pending.submit_after + 21 * DAY
-    );
+    assert_eq!(request.expected_at, pending.submit_after + 21 * DAY);
 
     suite.advance_to_submit();
     suite.submit_batch().unwrap();
     let request = &suite.requests(ALICE)[0];
     assert_eq!(request.status, BatchStatus::Unbonding);
     assert_eq!(request.expected_at, suite.batch(1).completes_at);
-    assert_eq!(request.expected_at, suite.now() + 21 * DAY);
+    // The chain's completion time of the undelegation, rounded up to the second.
+    assert_eq!(
+        request.expected_at,
+        completion_of_undelegation_now(&suite, 21 * DAY)
+    );
 
     suite.advance_to(request.expected_at);
     suite.reconcile().unwrap();

@@ -7,7 +7,10 @@ use cosmwasm_std::{DepsMut, Env, Event, Order, QuerierWrapper, StakingMsg, Stora
 use flowstake::hub::Operation;
 
 use crate::error::ContractError;
-use crate::math::{exchange_rate, rate_move, split_loss, vestable, RateMove};
+use crate::math::{
+    allowance_time_used, exchange_rate, rate_move, reward_allowance, split_loss, vestable,
+    RateMove,
+};
 use crate::state::{validators, Config, State, Validator, PAUSED};
 
 /// The active validator furthest below its target share: the lowest delegation per unit of
@@ -114,7 +117,9 @@ pub fn vest(state: &mut State, config: &Config, now: u64) -> Uint128 {
     if state.unvested_rewards.is_zero() {
         return Uint128::zero();
     }
-    let elapsed = now.saturating_sub(state.vested_at);
+    let elapsed = now
+        .saturating_sub(state.vested_at)
+        .min(crate::math::VESTING_WINDOW);
     let vested = vestable(
         state.unvested_rewards,
         state.total_native,
@@ -122,11 +127,14 @@ pub fn vest(state: &mut State, config: &Config, now: u64) -> Uint128 {
         elapsed,
         config.rate_bounds.max_rise,
     );
+    if !vested.is_zero() {
+        // Only the time the vested amount needed is used up: a small vest (claim dust, say)
+        // leaves the rest of the allowance to the rewards that follow it.
+        let allowance = reward_allowance(state.total_native, config.max_reward_rate, elapsed);
+        state.vested_at = now - elapsed + allowance_time_used(elapsed, vested, allowance);
+    }
     state.unvested_rewards -= vested;
     state.total_native += vested;
-    if !vested.is_zero() {
-        state.vested_at = now;
-    }
     vested
 }
 

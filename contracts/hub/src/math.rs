@@ -122,15 +122,36 @@ pub fn vestable(
     elapsed: u64,
     max_rise: Decimal,
 ) -> Uint128 {
+    let by_time = reward_allowance(total_native, max_reward_rate, elapsed);
+    let by_bound = total_native.mul_floor(max_rise) / Uint128::new(2);
+    unvested.min(by_time).min(by_bound)
+}
+
+/// The plausible reward on `total_native` at `max_reward_rate` a year for `elapsed` seconds
+/// (counted up to [`VESTING_WINDOW`]). Rounds down.
+pub fn reward_allowance(total_native: Uint128, max_reward_rate: Decimal, elapsed: u64) -> Uint128 {
     let elapsed = elapsed.min(VESTING_WINDOW);
     // native * rate * elapsed / year in 256 bits: below 2^128 * 10^19 * 2^20, no overflow.
     let by_time = Uint256::from(total_native)
         * Uint256::from(max_reward_rate.atomics())
         * Uint256::from(elapsed)
         / (Uint256::from(Decimal::one().atomics()) * Uint256::from(YEAR_SECONDS));
-    let by_time = Uint128::try_from(by_time).unwrap_or(Uint128::MAX);
-    let by_bound = total_native.mul_floor(max_rise) / Uint128::new(2);
-    unvested.min(by_time).min(by_bound)
+    Uint128::try_from(by_time).unwrap_or(Uint128::MAX)
+}
+
+/// Seconds of allowance that vesting `vested` of an `allowance` earned over `elapsed` seconds
+/// uses up: the same fraction of the time, rounded up, so the unused rest of the allowance is
+/// kept for the next recognition and never overstated.
+pub fn allowance_time_used(elapsed: u64, vested: Uint128, allowance: Uint128) -> u64 {
+    if allowance.is_zero() || vested >= allowance {
+        return elapsed;
+    }
+    let used = Uint128::from(elapsed).full_mul(vested);
+    let allowance = Uint256::from(allowance);
+    let rounded_up = (used + allowance - Uint256::one()) / allowance;
+    u64::try_from(Uint128::try_from(rounded_up).unwrap_or(Uint128::MAX).u128())
+        .unwrap_or(elapsed)
+        .min(elapsed)
 }
 
 /// Seconds in a year of 365 days.

@@ -184,6 +184,20 @@ fn vesting_is_bounded_by_time_window_and_rise_bound() {
 }
 
 #[test]
+fn a_partial_vest_uses_only_its_share_of_the_time() {
+    // 10 of an allowance of 100 earned over 1_000 s uses 100 s of it.
+    assert_eq!(allowance_time_used(1_000, u(10), u(100)), 100);
+    // Rounded up: never more allowance kept than earned.
+    assert_eq!(allowance_time_used(1_000, u(1), u(3)), 334);
+    assert_eq!(allowance_time_used(1_000, u(100), u(100)), 1_000);
+    assert_eq!(allowance_time_used(1_000, u(5), u(0)), 1_000);
+    assert_eq!(
+        reward_allowance(u(365_000_000), Decimal::percent(50), 86_400),
+        u(500_000)
+    );
+}
+
+#[test]
 fn a_loss_is_split_between_backing_and_unvested_rewards() {
     assert_eq!(split_loss(u(100), u(900), u(100)), (u(90), u(10)));
     assert_eq!(split_loss(u(100), u(1_000), u(0)), (u(100), u(0)));
