@@ -1,15 +1,16 @@
 //! Attacks on the unbond queue: spam of minimum-size requests, a user with a thousand
-//! requests, a hundred batches left unreconciled, and a batch that would need an 8th
-//! unbonding entry. Every call stays bounded, and a refused call changes nothing.
+//! requests, batches left unreconciled up to the open-batch bound, and a batch that would
+//! need an 8th unbonding entry. Every call stays bounded, and a refused call changes nothing.
 
 use cosmwasm_std::{coins, Decimal, Uint128};
 use cw_multi_test::{AppResponse, BankSudo, SudoMsg};
 use flowstake::hub::{BatchStatus, ConfigUpdate, ExecuteMsg};
 use flowstake_hub::error::ContractError;
+use flowstake_hub::execute::unbond::{MAX_OPEN_BATCHES, MAX_UNBONDING_ENTRIES};
 use flowstake_hub::execute::withdraw::{MAX_RECONCILE_LIMIT, MAX_WITHDRAW_LIMIT};
 use flowstake_tests::model::claim;
-use flowstake_tests::strict::fixture::chain_error;
-use flowstake_tests::strict::{ChainError, MAX_ENTRIES};
+use flowstake_tests::strict::MAX_ENTRIES;
+use flowstake_tests::suite::has_wasm_attr;
 use flowstake_tests::*;
 
 /// The shortest epoch a one-day unbonding allows: seven epochs exceed it by a day.
@@ -92,11 +93,27 @@ fn spam_of_minimum_size_requests_leaves_every_call_bounded() {
 }
 
 /// Queues one request per batch for `batches` consecutive epochs, each request coming after
-/// the end of the epoch and so submitting its batch, then lets them all mature.
+/// the end of the epoch and so submitting its batch, then lets them all mature. A keeper
+/// reconciles what has matured before each request: the hub keeps at most
+/// `MAX_OPEN_BATCHES` batches open and would otherwise stop submitting.
 fn requests_in_many_batches(suite: &mut Suite, user: &str, batches: u64, shares: u128) {
     for _ in 0..batches {
         suite.advance_to_submit();
+        match suite.reconcile() {
+            Ok(_) => {}
+            Err(err) => assert_eq!(
+                hub_error(&err),
+                Some(&ContractError::NothingToReconcile {}),
+                "{err}"
+            ),
+        }
+        let pending = suite.pending_batch().id;
         suite.queue_unbond(user, shares).unwrap();
+        assert_eq!(
+            suite.pending_batch().id,
+            pending + 1,
+            "the request submitted its batch"
+        );
     }
     let last = suite.pending_batch().id - 1;
     suite.advance_to(suite.batch(last).completes_at);
@@ -150,11 +167,13 @@ fn user_with_a_thousand_requests_withdraws_in_bounded_calls() {
     suite.assert_invariants();
 }
 
-/// A hundred matured batches nobody reconciled: each reconcile books at most its limit
-/// (default 10, at most 30), oldest first; a slash during unbonding is shared over all of them
-/// in the same proportion (to the unit of rounding) however many calls it takes.
+/// Matured batches nobody reconciled: submission stops at `MAX_OPEN_BATCHES` open batches
+/// (refused for a keeper, skipped quietly for the request that would submit), so no loop over
+/// batches grows without bound. Each reconcile books at most its limit (default 10, at most
+/// 30), oldest first; a slash during unbonding is charged newest batch first, the same however
+/// many calls it takes; once reconcile frees room, submission resumes.
 #[test]
-fn a_hundred_unreconciled_batches_are_reconciled_in_bounded_calls() {
+fn open_batches_stop_at_the_bound_and_submission_resumes_after_reconcile() {
     let mut suite = SuiteBuilder::new()
         .unbonding_days(1)
         .epoch_seconds(SHORT_EPOCH)
@@ -162,13 +181,41 @@ fn a_hundred_unreconciled_batches_are_reconciled_in_bounded_calls() {
         .rate_bounds(Decimal::percent(50), Decimal::percent(20))
         .build();
     suite.bond(ALICE, 1_000_000_000).unwrap();
-    requests_in_many_batches(&mut suite, ALICE, 99, 1_000_000);
-    // The last batch is cut by a slash while it unbonds.
+    let bound = MAX_OPEN_BATCHES;
+    for id in 1..=bound {
+        suite.advance_to_submit();
+        suite.queue_unbond(ALICE, 1_000_000).unwrap();
+        assert_eq!(suite.pending_batch().id, id + 1);
+    }
+    // A slash while the newest batches unbond: 10 % of validator 0, which holds almost all of
+    // each batch (the one large bond went to it), cuts each of the 4 entries still unbonding
+    // (a batch unbonds 86_401 s, under 4 epochs of 24_686 s) by about 10 %.
+    suite.advance_seconds(60);
+    suite.slash(0, 10);
+
+    // The next request joins the pending batch without submitting it; a keeper's submission
+    // is refused and changes nothing.
     suite.advance_to_submit();
     suite.queue_unbond(ALICE, 1_000_000).unwrap();
-    suite.advance_seconds(60);
-    suite.slash(0, 30);
-    suite.advance_to(suite.batch(100).completes_at);
+    assert_eq!(suite.pending_batch().id, bound + 1);
+    assert_eq!(suite.pending_batch().shares.u128(), 1_000_000);
+    let before = suite.snapshot();
+    assert_hub_error(
+        suite.submit_batch(),
+        ContractError::TooManyOpenBatches {
+            open: bound,
+            max: bound,
+        },
+    );
+    assert_eq!(suite.snapshot(), before);
+
+    // All open batches mature; the first call in the block of the newest completion waits
+    // for a later block to prove it paid.
+    suite.advance_to(suite.batch(bound).completes_at);
+    let waiting = suite.reconcile_once().unwrap();
+    assert!(has_wasm_attr(&waiting, "waiting_for"));
+    assert_eq!(reconciled(&suite), 0);
+    suite.advance_seconds(BLOCK_SECONDS);
 
     let arrived = suite.native_balance_of(&suite.hub);
     let expected: u128 = suite
@@ -177,30 +224,50 @@ fn a_hundred_unreconciled_batches_are_reconciled_in_bounded_calls() {
         .map(|b| b.native_expected.u128())
         .sum();
     assert!(arrived < expected);
-    let msg = ExecuteMsg::Reconcile { limit: None };
-    suite.execute_hub(KEEPER, &msg, &[]).unwrap();
-    assert!(!suite.state().reserved_for_claims.is_zero());
+    let shortfall = expected - arrived;
+    // All of the shortfall falls on the newest batch, within the per-batch bound of 50 %.
+    let newest = suite.batch(bound).native_expected.u128();
+    assert!(shortfall * 2 <= newest, "shortfall {shortfall} of {newest}");
+    suite.reconcile_once().unwrap();
     assert_eq!(reconciled(&suite), 10);
+    assert!(!suite.state().reserved_for_claims.is_zero());
+
+    // Room again: the waiting batch goes through.
+    suite.submit_batch().unwrap();
+    assert_eq!(suite.pending_batch().id, bound + 2);
+
     let msg = ExecuteMsg::Reconcile {
         limit: Some(u32::MAX),
     };
     let mut calls = 1;
-    while reconciled(&suite) < 100 {
+    while reconciled(&suite) < bound as usize {
         let done = reconciled(&suite);
         suite.execute_hub(KEEPER, &msg, &[]).unwrap();
         assert!(reconciled(&suite) - done <= MAX_RECONCILE_LIMIT as usize);
         calls += 1;
     }
-    assert_eq!(calls, 1 + 90_usize.div_ceil(MAX_RECONCILE_LIMIT as usize));
-    for batch in suite.batches() {
-        let share = claim(arrived, batch.native_expected.u128(), expected);
-        assert!(
-            batch.native_received.u128().abs_diff(share) <= calls as u128,
-            "batch {} received {}, its share is {share}",
-            batch.id,
-            batch.native_received
+    // 10 by the first call, the remaining 4 (at most 30) by the second.
+    assert_eq!(
+        calls,
+        1 + (bound as usize - 10).div_ceil(MAX_RECONCILE_LIMIT as usize)
+    );
+    // Newest first: each batch, from the newest, bears what is left of the shortfall up to
+    // its whole expectation; everything that arrived is booked.
+    let mut left = shortfall;
+    let mut received = 0;
+    for batch in suite.batches().iter().rev().filter(|b| b.id <= bound) {
+        let charge = left.min(batch.native_expected.u128());
+        left -= charge;
+        assert_eq!(
+            batch.native_received.u128(),
+            batch.native_expected.u128() - charge,
+            "batch {}",
+            batch.id
         );
+        received += batch.native_received.u128();
     }
+    assert_eq!(received, arrived);
+    // The batch submitted after reconcile has not matured.
     assert_hub_error(suite.reconcile(), ContractError::NothingToReconcile {});
     suite.sync().unwrap();
     suite.assert_invariants();
@@ -214,14 +281,15 @@ fn reconciled(suite: &Suite) -> usize {
         .count()
 }
 
-/// Configuration keeps seven epochs longer than the unbonding period
-/// (`back_to_back_batches_stay_within_seven_unbonding_entries`), but the hub cannot read the
-/// chain's unbonding time: governance can set a shorter one. Then the eighth batch needs an
-/// eighth entry and the chain refuses it. The whole submission fails, by a keeper or by the
-/// request that triggers it: nothing is burnt, the batch and the request stay, nothing is
-/// lost; once an entry matures, the batch goes through.
+/// Seven epochs shorter than the chain's unbonding time (governance shortened the epoch and
+/// set an unbonding period shorter than the chain's): the eighth batch would need an eighth
+/// entry. The hub counts the batches that may still hold entries from the completion times
+/// the chain returned, so it never sends that undelegation: a keeper's submission is refused
+/// with `UnbondingEntriesFull` and changes nothing, and the request that would submit it
+/// simply joins the batch. Once a crank in an earlier block proves the oldest entry paid, the
+/// batch goes through.
 #[test]
-fn a_batch_that_would_need_an_eighth_unbonding_entry_fails_whole_and_goes_through_later() {
+fn a_batch_that_would_need_an_eighth_unbonding_entry_waits_and_goes_through_later() {
     let mut suite = SuiteBuilder::new()
         .validators(1)
         .unbonding_days(21)
@@ -244,31 +312,42 @@ fn a_batch_that_would_need_an_eighth_unbonding_entry_fails_whole_and_goes_throug
         suite.queue_unbond(ALICE, 1_000_000).unwrap();
     }
     assert_eq!(suite.chain_unbondings().len(), MAX_ENTRIES);
+    // The completion time is the chain's (21 days), not the configured 7: the entry's time
+    // rounded up to the second.
+    let first = suite.chain_unbondings()[0].payout_at;
+    let chain_completion = first.seconds() + u64::from(first.subsec_nanos() > 0);
+    assert_eq!(suite.batch(1).completes_at, chain_completion);
 
     suite.queue_unbond(ALICE, 1_000_000).unwrap();
     suite.advance_to_submit();
     let before = suite.snapshot();
     let shares = suite.shares(ALICE);
-    let err = suite.submit_batch().unwrap_err();
-    assert!(matches!(
-        chain_error(&err),
-        Some(ChainError::MaxUnbondingEntries { .. })
-    ));
+    let full = || ContractError::UnbondingEntriesFull {
+        in_flight: MAX_UNBONDING_ENTRIES,
+        max: MAX_UNBONDING_ENTRIES,
+    };
+    assert_hub_error(suite.submit_batch(), full());
     assert_eq!(suite.snapshot(), before);
-    // The first request after the epoch would submit the batch: it fails with it.
-    let err = suite.queue_unbond(ALICE, 1_000_000).unwrap_err();
-    assert!(matches!(
-        chain_error(&err),
-        Some(ChainError::MaxUnbondingEntries { .. })
-    ));
-    assert_eq!(suite.snapshot(), before);
-    assert_eq!(suite.shares(ALICE), shares);
+    // The first request after the epoch would submit the batch: it joins it instead.
+    suite.queue_unbond(ALICE, 1_000_000).unwrap();
+    assert_eq!(suite.pending_batch().id, before.pending.id);
+    assert_eq!(
+        suite.pending_batch().shares.u128(),
+        before.pending.shares.u128() + 1_000_000
+    );
+    assert_eq!(suite.shares(ALICE), shares - 1_000_000);
+    assert_eq!(suite.chain_unbondings().len(), MAX_ENTRIES);
 
-    let oldest = suite.chain_unbondings()[0].payout_at.seconds();
-    // Paid at the end of the block that reaches it; the next block may use its place.
-    suite.advance_to(oldest + BLOCK_SECONDS);
+    // At the oldest entry's completion the chain has not yet been seen to pay it: still full.
+    suite.advance_to(suite.batch(1).completes_at);
+    assert_hub_error(suite.submit_batch(), full());
+    // A crank in this block proves it paid from the next block on.
+    suite.sync().unwrap();
+    suite.advance_seconds(BLOCK_SECONDS);
     suite.submit_batch().unwrap();
     assert_eq!(suite.pending_batch().id, before.pending.id + 1);
+    // The oldest entry was paid, the eighth batch's took its place.
+    assert_eq!(suite.chain_unbondings().len(), MAX_ENTRIES);
     suite.assert_invariants();
 }
 

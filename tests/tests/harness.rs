@@ -34,10 +34,9 @@ fn unbonding_entries_are_read_from_the_chain() {
     let total: u128 = entries.iter().map(|entry| entry.amount.u128()).sum();
     assert_eq!(total, 4_500_000);
     let completes_at = suite.batch(1).completes_at;
-    assert!(entries
-        .iter()
-        .all(|entry| entry.payout_at.seconds() + u64::from(entry.payout_at.subsec_nanos() > 0)
-            == completes_at));
+    assert!(entries.iter().all(|entry| entry.payout_at.seconds()
+        + u64::from(entry.payout_at.subsec_nanos() > 0)
+        == completes_at));
     let per_validator: u128 = (0..3).map(|index| suite.chain_unbonding(index)).sum();
     assert_eq!(per_validator, total);
 

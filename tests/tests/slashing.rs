@@ -166,7 +166,10 @@ fn slash_during_unbonding_is_shared_pro_rata_by_the_batch() {
     assert_eq!(suite.chain_unbonding(index), unbonding - unbonding_lost);
     assert_eq!(suite.chain_delegation(index), bonded - bonded_lost);
 
+    // The chain pays the entries at the end of the block that reaches their completion: the
+    // funds are there from the next block on.
     suite.advance_to(batch.completes_at);
+    suite.advance_seconds(BLOCK_SECONDS);
     let arrived = expected - unbonding_lost;
     assert_eq!(suite.native_balance_of(&suite.hub), arrived);
     suite.reconcile().unwrap();
@@ -218,12 +221,22 @@ fn reconcile_refuses_a_shortfall_beyond_the_bound() {
     }
     let arrived = suite.chain_unbonding_total();
     assert!(arrived < 18_100_000);
+    // Paid at the end of the block that reaches the completion, seen from the next block.
     suite.advance_to(batch.completes_at);
+    suite.advance_seconds(BLOCK_SECONDS);
     assert_eq!(suite.native_balance_of(&suite.hub), arrived);
+    // No crank ran at or after the completion yet: the first call only records the block.
+    let waiting = suite.reconcile_once().unwrap();
+    assert!(flowstake_tests::suite::has_wasm_attr(
+        &waiting,
+        "waiting_for"
+    ));
+    suite.advance_seconds(BLOCK_SECONDS);
     let before = suite.snapshot();
 
+    // The only batch settled would receive all that arrived.
     assert_hub_error(
-        suite.reconcile(),
+        suite.reconcile_once(),
         ContractError::ShortfallTooLarge {
             expected: batch.native_expected,
             arrived: Uint128::new(arrived),
@@ -246,7 +259,9 @@ fn reconcile_books_a_slash_of_bonded_stake() {
     suite.queue_unbond(ALICE, 5_000_000).unwrap();
     suite.advance_to_submit();
     suite.submit_batch().unwrap();
+    // The chain pays the unbonding at the end of the block that reaches its completion.
     suite.advance_to(suite.batch(1).completes_at);
+    suite.advance_seconds(BLOCK_SECONDS);
     // The unbonding has been paid out; this slash reaches bonded stake only.
     let index = most_staked(&suite);
     let delegated = suite.chain_delegation(index);
