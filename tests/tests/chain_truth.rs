@@ -471,3 +471,34 @@ fn a_validator_the_chain_deleted_never_fails_a_bond() {
     assert!(!gone.active);
     assert!(gone.delegated.is_zero());
 }
+
+#[test]
+fn donations_to_the_hub_and_the_collector_in_the_block_of_a_bond_move_nothing_at_once() {
+    let mut suite = SuiteBuilder::new()
+        .apr(Decimal::zero())
+        .fee_percent(0)
+        .build();
+    suite.bond(ALICE, 10_000_000).unwrap();
+    suite.advance_days(3);
+    let rate_before = suite.redemption_rate().redemption_rate;
+    // Same block: a transfer to the hub, one to the collector, a harvest, a bond.
+    let collector = suite.collector.clone();
+    suite.donate(MALLORY, 5_000_000).unwrap();
+    suite.send_native(MALLORY, &collector, 5_000_000).unwrap();
+    suite.harvest().unwrap();
+    let preview = suite.preview_bond(1_000_000);
+    suite.bond(BOB, 1_000_000).unwrap();
+    assert_eq!(suite.shares(BOB), preview);
+    // The hub's balance is in suspense until a reconcile settles something; the collector's
+    // forward entered the rate by at most three days at 50 % a year.
+    let state = suite.state();
+    assert_eq!(state.suspense, Uint128::new(5_000_000));
+    let allowed = rate_before * Decimal::from_ratio(50u128 * 3, 100u128 * 365);
+    let rate_after = suite.redemption_rate().redemption_rate;
+    assert!(
+        rate_after - rate_before <= allowed,
+        "{rate_before} -> {rate_after}"
+    );
+    assert!(suite.paused().is_empty());
+    suite.assert_invariants();
+}
