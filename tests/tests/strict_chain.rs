@@ -587,8 +587,9 @@ fn undelegation_returns_its_completion_time_and_amount() {
 }
 
 /// After a slash the exchange rate is below one: x/staking turns the requested tokens into
-/// shares (`SharesFromTokens`, truncated) and back (`TokensFromShares`, truncated), so the
-/// amount unbonded, which the response reports, can be one less than asked.
+/// shares (`SharesFromTokens`, truncated to 18 decimals) and back (`TokensFromShares`, rounded
+/// to 18 decimals, then `TruncateInt`), so the amount unbonded, which the response reports, can
+/// be one less than asked: 1005 asked returns 1004, while 1000 asked returns 1000.
 #[test]
 fn undelegation_response_reports_the_amount_after_share_rounding() {
     let mut chain = chain(1);
@@ -611,6 +612,12 @@ fn undelegation_response_reports_the_amount_after_share_rounding() {
     assert_eq!(
         chain.unbonding_entries(ALICE)[0].1.balance,
         Uint128::new(1_004)
+    );
+
+    let response = chain.undelegate(ALICE, 0, 1_000).unwrap();
+    assert_eq!(
+        undelegate_response(&response).amount.unwrap().amount,
+        "1000"
     );
 }
 

@@ -212,9 +212,10 @@ fn slash_of_a_removed_validator_reaches_the_redelegated_stake() {
 }
 
 /// After a slash a validator's tokens per share fall below one. An undelegation of `amount`
-/// then removes `floor(amount * shares / tokens)` shares, worth `floor(shares * tokens /
-/// total_shares)`: on a validator shared with another delegator, one unit less than asked. The
-/// batch receives that much less and reconcile books it as a shortfall of the batch.
+/// then removes `amount * shares / tokens` shares (truncated to 18 decimals), worth
+/// `shares * tokens / total_shares` rounded to 18 decimals and then truncated: on a validator
+/// shared with another delegator, for the amounts here, one unit less than asked. The batch
+/// receives that much less and reconcile books it as a shortfall of the batch.
 #[test]
 fn share_rounding_after_a_slash_is_booked_at_reconcile() {
     let mut suite = SuiteBuilder::new().build();
@@ -235,7 +236,7 @@ fn share_rounding_after_a_slash_is_booked_at_reconcile() {
     }
     suite.sync().unwrap();
     suite.queue_unbond(ALICE, 5_000_001).unwrap();
-    suite.queue_unbond(BOB, 7_777_777).unwrap();
+    suite.queue_unbond(BOB, 7_777_790).unwrap();
     suite.advance_to_submit();
     suite.submit_batch().unwrap();
     let batch = suite.batch(1);

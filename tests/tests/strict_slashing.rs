@@ -107,9 +107,11 @@ fn slash_at_the_current_height_reaches_the_bonded_tokens_only() {
 }
 
 /// x/staking truncates the slash (`slashAmountDec.TruncateInt()`) and lowers the validator's
-/// tokens, not the delegators' shares: later delegations get more shares per token, and a
-/// delegation is worth `floor(shares * tokens / total_shares)`. Undelegating the worth of all
-/// but a dust of shares returns one token less than asked (`TokensFromShares` truncates).
+/// tokens, not the delegators' shares: later delegations get more shares per token (truncated
+/// to 18 decimals), and a delegation is worth `TokensFromShares(shares).TruncateInt()`, where
+/// `TokensFromShares` rounds `shares * tokens / total_shares` to 18 decimals first. Ten tokens
+/// delegated after the slash are worth 9.99999999999999999996, rounded to 10; undelegating the
+/// worth of all but a dust of shares returns one token less than asked.
 #[test]
 fn a_slash_changes_the_exchange_rate_and_every_conversion_rounds_down() {
     let mut chain = chain(1);
@@ -130,8 +132,8 @@ fn a_slash_changes_the_exchange_rate_and_every_conversion_rounds_down() {
     );
     assert_eq!(
         chain.delegated(BOB, 0),
-        9,
-        "ten tokens delegated are worth nine"
+        10,
+        "ten tokens delegated are worth 9.99999999999999999996, rounded to ten"
     );
     assert_eq!(chain.delegated(ALICE, 0), 18);
 

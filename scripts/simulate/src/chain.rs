@@ -69,7 +69,7 @@ impl Chain {
                 .with_block(block.clone())
                 .build(|router, api, storage| {
                     setup = (|| {
-                        router.staking.setup(storage, staking_info)?;
+                        router.staking.setup(storage, &block, staking_info)?;
                         for index in 0..config.validators {
                             let validator = Validator::create(
                                 api.addr_make(&format!("validator{index}")).into_string(),
@@ -177,11 +177,17 @@ impl Chain {
         self.app.block_info().height
     }
 
-    /// Moves time forward one day; the chain pays out the unbondings that matured.
+    /// Moves time forward one day; the chain pays out the unbondings that matured. Two blocks:
+    /// the strict chain runs a block's end of block when the next one starts, so the block
+    /// before the last one ends what matured until `BLOCK_SECONDS` before the new time.
     pub fn advance_day(&mut self) {
         self.app.update_block(|block| {
-            block.time = block.time.plus_seconds(DAY);
-            block.height += DAY / BLOCK_SECONDS;
+            block.time = block.time.plus_seconds(DAY - BLOCK_SECONDS);
+            block.height += DAY / BLOCK_SECONDS - 1;
+        });
+        self.app.update_block(|block| {
+            block.time = block.time.plus_seconds(BLOCK_SECONDS);
+            block.height += 1;
         });
     }
 

@@ -288,9 +288,9 @@ pub fn add_shares<ExecC: CustomMsg, QueryC: CustomQuery>(
 }
 
 /// x/staking `Unbond`: withdraws the rewards, removes `shares` from the delegation (and the
-/// delegation once empty) and returns the tokens they are worth, rounded down; the last shares
-/// of a validator take all its tokens. An unbonded validator left with no shares is deleted
-/// (`RemoveValidator`, as x/staking `unbond` does).
+/// delegation once empty) and returns the tokens they are worth (`TokensFromShares`, then
+/// truncated); the last shares of a validator take all its tokens. An unbonded validator left
+/// with no shares is deleted (`RemoveValidator`, as x/staking `unbond` does).
 pub fn remove_shares<ExecC: CustomMsg, QueryC: CustomQuery>(
     env: &Env<ExecC, QueryC>,
     storage: &mut dyn Storage,

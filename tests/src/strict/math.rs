@@ -51,7 +51,12 @@ pub fn shares_from_tokens(
     Some(Decimal256::new(to_u256(atomics)))
 }
 
-/// x/staking `TokensFromShares(...).TruncateInt()`: what `shares` are worth, rounded down.
+/// x/staking `TokensFromShares(shares).TruncateInt()`: what `shares` are worth in whole
+/// tokens. `TokensFromShares` is `shares.MulInt(tokens).Quo(delegator_shares)`, and
+/// `LegacyDec.Quo` rounds its 18-decimal result half to even (`chopPrecisionAndRound`), so a
+/// worth of `99.9999999999999999999` becomes `100.000000000000000000` before the truncation:
+/// the result is rounded down, except when the exact worth lies within half an atto-token below
+/// a whole token.
 pub fn tokens_from_shares(
     shares: Decimal256,
     tokens: Uint128,
@@ -60,10 +65,25 @@ pub fn tokens_from_shares(
     if delegator_shares.is_zero() {
         return Uint128::zero();
     }
-    to_u128(
-        Uint512::from(shares.atomics()) * Uint512::from(tokens)
-            / Uint512::from(delegator_shares.atomics()),
-    )
+    let atomics = Uint512::from(DECIMAL_ATOMICS);
+    // `Quo`: the quotient with 36 decimals, truncated, then rounded to 18.
+    let wide = Uint512::from(shares.atomics()) * Uint512::from(tokens) * atomics * atomics
+        / Uint512::from(delegator_shares.atomics());
+    let worth = round_half_even(wide, atomics);
+    to_u128(worth / atomics)
+}
+
+/// `value / divisor` rounded half to even, as the SDK's `chopPrecisionAndRound`.
+fn round_half_even(value: Uint512, divisor: Uint512) -> Uint512 {
+    let quotient = value / divisor;
+    let remainder = value - quotient * divisor;
+    let twice = remainder + remainder;
+    let one = Uint512::one();
+    if twice > divisor || (twice == divisor && quotient % Uint512::from(2u8) == one) {
+        quotient + one
+    } else {
+        quotient
+    }
 }
 
 /// `floor(amount * fraction)`: x/staking `slashFactor.MulInt(amount).TruncateInt()`.
@@ -131,13 +151,33 @@ mod tests {
 
     #[test]
     fn shares_after_a_slash_are_worth_less_and_round_down() {
-        // 1000 shares backed by 900 tokens: 100 tokens buy 111.111... shares.
+        // 1000 shares backed by 900 tokens: 100 tokens buy 111.111... shares, truncated.
         let shares = shares_from_tokens(dec("1000"), 900u128.into(), 100u128.into()).unwrap();
         assert_eq!(shares, dec("111.111111111111111111"));
-        // Those shares are worth 99.999...: undelegating returns 99 (x/staking truncates).
+        // Those shares are worth 99.9999999999999999999: `Quo` rounds that to 18 decimals,
+        // 100.000000000000000000, so undelegating returns the 100 asked for.
         assert_eq!(
             tokens_from_shares(shares, 900u128.into(), dec("1000")),
-            Uint128::new(99)
+            Uint128::new(100)
+        );
+        // 1005 tokens buy 1116.666666666666666666 shares (of 1_000_000 on 900_000 tokens),
+        // worth 1004.9999999999999999994: rounded to 18 decimals it stays below 1005, and the
+        // truncation returns 1004.
+        let shares =
+            shares_from_tokens(dec("1000000"), 900_000u128.into(), 1_005u128.into()).unwrap();
+        assert_eq!(shares, dec("1116.666666666666666666"));
+        assert_eq!(
+            tokens_from_shares(shares, 900_000u128.into(), dec("1000000")),
+            Uint128::new(1_004)
+        );
+        // Half an atto-token rounds to even.
+        assert_eq!(
+            round_half_even(Uint512::from(25u8), Uint512::from(10u8)),
+            Uint512::from(2u8)
+        );
+        assert_eq!(
+            round_half_even(Uint512::from(35u8), Uint512::from(10u8)),
+            Uint512::from(4u8)
         );
         assert_eq!(
             shares_for_delegation(dec("10"), Uint128::zero(), 5u128.into()),
