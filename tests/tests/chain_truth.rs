@@ -502,3 +502,38 @@ fn donations_to_the_hub_and_the_collector_in_the_block_of_a_bond_move_nothing_at
     assert!(suite.paused().is_empty());
     suite.assert_invariants();
 }
+
+#[test]
+fn removing_a_validator_never_redelegates_into_one_the_chain_deleted() {
+    let mut suite = SuiteBuilder::new()
+        .validators(3)
+        .spare_validators(1)
+        .build();
+    for _ in 0..3 {
+        suite.bond(ALICE, 1_000_000).unwrap();
+    }
+    let spare = suite.validator(3);
+    suite.add_validator(OWNER, &spare, 1).unwrap();
+    suite.jail(3).unwrap();
+    suite.advance_days(22);
+    suite.advance_seconds(BLOCK_SECONDS);
+    assert!(
+        suite.app.validator_state(&spare).is_none(),
+        "deleted by the chain"
+    );
+
+    let removed = suite.validator(0);
+    let moved = suite.chain_delegation(0);
+    suite.remove_validator(OWNER, &removed).unwrap();
+    assert_eq!(
+        suite.chain_delegation(1) + suite.chain_delegation(2),
+        3_000_000 + suite.seed
+    );
+    assert!(moved > 0);
+    let gone = suite
+        .validators()
+        .into_iter()
+        .find(|v| v.address == spare)
+        .unwrap();
+    assert!(!gone.active);
+}

@@ -112,10 +112,22 @@ pub fn remove(deps: DepsMut, env: Env, address: String) -> Result<Response, Cont
             can_redelegate,
         });
     }
-    let mut rest: Vec<Validator> = all_validators(deps.storage)?
-        .into_iter()
-        .filter(|v| v.address != address && v.is_active())
-        .collect();
+    let mut rest = vec![];
+    for mut validator in all_validators(deps.storage)? {
+        if validator.address == address || !validator.is_active() {
+            continue;
+        }
+        // Only a validator holding none of the hub's stake can have been deleted by the
+        // chain since the last sync; a redelegation into it would fail the removal.
+        if validator.delegated.is_zero()
+            && deps.querier.query_validator(&validator.address)?.is_none()
+        {
+            validator.inactive = true;
+            validators().save(deps.storage, &validator.address.clone(), &validator)?;
+            continue;
+        }
+        rest.push(validator);
+    }
     if rest.is_empty() {
         return Err(ContractError::NoActiveValidator {});
     }
