@@ -8,8 +8,7 @@ use flowstake::hub::Operation;
 
 use crate::error::ContractError;
 use crate::math::{
-    allowance_time_used, exchange_rate, rate_move, reward_allowance, split_loss, vestable,
-    RateMove,
+    allowance_time_used, exchange_rate, rate_move, reward_allowance, split_loss, vestable, RateMove,
 };
 use crate::state::{validators, Config, State, Validator, PAUSED};
 

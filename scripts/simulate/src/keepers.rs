@@ -95,9 +95,41 @@ impl Simulation {
                 return Ok(());
             }
             self.count_transaction();
-            self.chain
+            let response = self
+                .chain
                 .reconcile()
                 .map_err(|err| self.failed(action, err))?;
+            let waiting_for = response
+                .events
+                .iter()
+                .filter(|event| event.ty == "wasm")
+                .flat_map(|event| event.attributes.iter())
+                .find(|attribute| attribute.key == "waiting_for")
+                .map(|attribute| attribute.value.clone());
+            if let Some(waiting_for) = waiting_for {
+                // The chain pays a batch at the end of the block its completion time reaches,
+                // so the hub books it only in a later block: a batch completing since the last
+                // day's block waits for tomorrow's crank, and nothing older may wait.
+                self.after_step(action)?;
+                let ctx = self.context(action);
+                let yesterday = now.saturating_sub(crate::config::DAY);
+                let late: Vec<u64> = self
+                    .books
+                    .batches
+                    .values()
+                    .filter(|batch| {
+                        batch.stage == Stage::Unbonding && batch.completes_at <= yesterday
+                    })
+                    .map(|batch| batch.id)
+                    .collect();
+                self.checker.ensure(&ctx, "liveness", late.is_empty(), || {
+                    format!(
+                        "reconcile waits for proof of payout of batch {waiting_for}, though \
+                         batches {late:?} completed before the last day's block"
+                    )
+                })?;
+                return Ok(());
+            }
             let ctx = self.context(action);
             let (mut received, mut settled, mut loss) = (0u128, 0u128, 0u128);
             for id in &due {

@@ -124,6 +124,7 @@ impl World {
         let inflow = sum([totals.bonded, totals.rewards, totals.surplus]);
         let outflow = sum([
             state.total_native,
+            state.unvested_rewards,
             totals.unbonding,
             state.reserved_for_claims,
             state.unlocked_surplus,
@@ -133,15 +134,15 @@ impl World {
         ]);
         assert_eq!(
             inflow, outflow,
-            "conservation: bonded + rewards + surplus != total_native + unbonding + reserved + \
-             unlocked + paid_out + fees + slashed ({state:?})"
+            "conservation: bonded + rewards + surplus != total_native + unvested_rewards + \
+             unbonding + reserved + unlocked + paid_out + fees + slashed ({state:?})"
         );
 
         let ledger = sum(validators.iter().map(|v| v.delegated));
         assert_eq!(
             ledger,
-            wide(state.total_native),
-            "the validator ledger does not add up to total_native"
+            sum([state.total_native, state.unvested_rewards]),
+            "the validator ledger does not add up to total_native + unvested_rewards"
         );
 
         assert_eq!(
@@ -244,6 +245,8 @@ impl World {
             batches.len() as u64 + 1,
             "the pending batch does not follow the last submitted one"
         );
+        // The mock chain's unbonding time never changes, so batches complete, and are
+        // reconciled, in submission order.
         let reconciled_below = batches
             .iter()
             .take_while(|b| b.status == BatchStatus::Reconciled)
@@ -301,7 +304,8 @@ impl World {
 }
 
 /// Across one accepted call the rate (`total_native / total_shares`) falls only where a loss
-/// was booked, and rises only where rewards or surplus were added or re-staked; a conversion
+/// was booked, and rises only where rewards or surplus were added or re-staked, or unvested
+/// rewards vested; a conversion
 /// (mint or burn) moves it by less than one unit of rounding, in the protocol's favour:
 /// `0 <= N1 * S0 - N0 * S1 < max(N0, S0)`.
 fn check_rate_move(before: &StateResponse, after: &StateResponse) {
@@ -318,7 +322,8 @@ fn check_rate_move(before: &StateResponse, after: &StateResponse) {
     );
     let added = after.totals.rewards != before.totals.rewards
         || after.totals.surplus != before.totals.surplus
-        || after.unlocked_surplus < before.unlocked_surplus;
+        || after.unlocked_surplus < before.unlocked_surplus
+        || after.unvested_rewards < before.unvested_rewards;
     if !added {
         assert!(
             held_after - held_before < n0.max(s0),

@@ -151,6 +151,7 @@ pub struct ConfigChoice {
     pub unbonding_period: Option<Seconds>,
     pub max_unbond_shortfall_permille: Option<u16>,
     pub rate_bounds_permille: Option<(u16, u16)>,
+    pub max_reward_rate_permille: Option<u16>,
 }
 
 /// The hub's `ExecuteMsg`, mirrored.
@@ -198,6 +199,7 @@ pub enum Msg {
     Pause(Vec<PausableOp>),
     Unpause(Vec<PausableOp>),
     UpdateOwnership(OwnershipChoice),
+    SweepRewards(Vec<DenomChoice>),
 }
 
 /// A change to a message's JSON before it is parsed.

@@ -2,17 +2,23 @@
 //! with arbitrary-precision integers, on values drawn across the whole `u128` range. Results
 //! must match the reference exactly, which fixes each rounding direction; the properties the
 //! module's documentation promises are checked as well: splits add up exactly and never
-//! exceed their caps, nobody is paid more than their part, a bond then unbond never profits.
+//! exceed their caps, nobody is paid more than their part, a bond then unbond never profits, a
+//! shortfall is charged newest batch first and never beyond what the batches expect, vesting
+//! never exceeds the unvested rewards nor half the rise bound (so it alone never trips the
+//! breaker), a loss splits between backing and unvested rewards without exceeding either.
 //!
 //! Functions are called only within their documented preconditions (`claim_for_shares` with
-//! `shares <= batch_shares`, fractions at most one), as the hub calls them.
+//! `shares <= batch_shares`, fractions at most one, reward rates at most the cap), as the hub
+//! calls them.
 
 use arbitrary::{Arbitrary, Unstructured};
 use cosmwasm_std::{Decimal, Uint128};
 use flowstake::hub::RateBounds;
+use flowstake::MAX_REWARD_RATE_CAP;
 use flowstake_hub::math::{
-    claim_for_shares, exchange_rate, fee_split, native_for_shares, rate_move, reconcile_split,
-    shares_for_deposit, shortfall_too_large, split_pro_rata, RateMove,
+    charge_newest_first, claim_for_shares, exchange_rate, fee_split, native_for_shares, rate_move,
+    shares_for_deposit, shortfall_too_large, split_loss, split_pro_rata, vestable, RateMove,
+    VESTING_WINDOW, YEAR_SECONDS,
 };
 use num_bigint::BigUint;
 use num_traits::{ToPrimitive, Zero};
@@ -42,12 +48,12 @@ fn fraction(atomics: u64) -> Decimal {
     Decimal::new(Uint128::new(u128::from(atomics) % (UNIT + 1)))
 }
 
-/// What the expected total of a reconcile is drawn as.
+/// How a loss is drawn against the stake it falls on.
 #[derive(Arbitrary, Clone, Copy, Debug)]
-pub enum ExpectedTotal {
-    /// The batches booked now and `extra` more waiting, as the hub calls it.
-    AtLeastSum(Amount),
-    /// Anything, even below what the batches expect.
+pub enum Loss {
+    /// At most the stake, as the hub calls it (a slash never takes more than is delegated).
+    WithinStake(Amount),
+    /// Anything, even beyond the stake.
     Any(Amount),
 }
 
@@ -67,10 +73,25 @@ pub enum MathCase {
         total: Amount,
         weights: Vec<Amount>,
     },
-    ReconcileSplit {
-        arrived: Amount,
-        expected_total: ExpectedTotal,
-        expected: Vec<Amount>,
+    ChargeNewestFirst {
+        shortfall: Amount,
+        /// `(submitted_height, expected)` of each batch settled together.
+        batches: Vec<(u64, Amount)>,
+    },
+    Vestable {
+        unvested: Amount,
+        total_native: Amount,
+        /// Atomics of the reward rate, reduced into `(0, MAX_REWARD_RATE_CAP]`.
+        max_reward_rate: u128,
+        elapsed: u64,
+        max_rise: u64,
+        /// For the breaker property: the shares the backing is spread over.
+        total_shares: Amount,
+    },
+    SplitLoss {
+        loss: Loss,
+        native: Amount,
+        unvested: Amount,
     },
     ClaimForShares {
         native_received: Amount,
@@ -124,14 +145,38 @@ pub fn check(case: &MathCase) {
             let weights: Vec<u128> = weights.iter().take(MAX_LEN).map(|w| w.value()).collect();
             check_split_pro_rata(total.value(), &weights);
         }
-        MathCase::ReconcileSplit {
-            arrived,
-            expected_total,
-            expected,
-        } => {
-            let expected: Vec<u128> = expected.iter().take(MAX_LEN).map(|e| e.value()).collect();
-            check_reconcile_split(arrived.value(), *expected_total, &expected);
+        MathCase::ChargeNewestFirst { shortfall, batches } => {
+            let batches: Vec<(u64, u128)> = batches
+                .iter()
+                .take(MAX_LEN)
+                .map(|(height, expected)| (*height, expected.value()))
+                .collect();
+            check_charge_newest_first(shortfall.value(), &batches);
         }
+        MathCase::Vestable {
+            unvested,
+            total_native,
+            max_reward_rate,
+            elapsed,
+            max_rise,
+            total_shares,
+        } => {
+            let cap = MAX_REWARD_RATE_CAP.atomics().u128();
+            let rate = Decimal::new(Uint128::new(max_reward_rate % cap + 1));
+            check_vestable(
+                unvested.value(),
+                total_native.value(),
+                rate,
+                *elapsed,
+                fraction(*max_rise),
+                total_shares.value(),
+            );
+        }
+        MathCase::SplitLoss {
+            loss,
+            native,
+            unvested,
+        } => check_split_loss(*loss, native.value(), unvested.value()),
         MathCase::ClaimForShares {
             native_received,
             requests,
@@ -292,47 +337,185 @@ fn check_split_pro_rata(total: u128, weights: &[u128]) {
     }
 }
 
-fn check_reconcile_split(arrived: u128, expected_total: ExpectedTotal, expected: &[u128]) {
-    let expected_sum: BigUint = expected.iter().map(|e| big(*e)).sum();
-    let (total, at_least_sum) = match expected_total {
-        ExpectedTotal::AtLeastSum(extra) => {
-            match narrow(&(expected_sum.clone() + big(extra.value()))) {
-                Some(total) => (total, true),
-                None => return,
-            }
-        }
-        ExpectedTotal::Any(total) => (total.value(), false),
-    };
-    let as_uint: Vec<Uint128> = expected.iter().map(|e| Uint128::new(*e)).collect();
-    let got: Vec<u128> = reconcile_split(Uint128::new(arrived), Uint128::new(total), &as_uint)
+/// The reference charge: newest submission first (ties: the later in the list first), each
+/// batch charged what is left of the shortfall up to its expectation.
+fn reference_charges(shortfall: u128, batches: &[(u64, u128)]) -> Vec<u128> {
+    let mut order: Vec<usize> = (0..batches.len()).collect();
+    order.sort_by(|a, b| (batches[*b].0, *b).cmp(&(batches[*a].0, *a)));
+    let mut left = shortfall;
+    let mut charges = vec![0; batches.len()];
+    for index in order {
+        let charge = left.min(batches[index].1);
+        charges[index] = charge;
+        left -= charge;
+    }
+    charges
+}
+
+fn check_charge_newest_first(shortfall: u128, batches: &[(u64, u128)]) {
+    let as_uint: Vec<(u64, Uint128)> = batches
+        .iter()
+        .map(|(height, expected)| (*height, Uint128::new(*expected)))
+        .collect();
+    let got: Vec<u128> = charge_newest_first(Uint128::new(shortfall), &as_uint)
         .into_iter()
         .map(|n| n.u128())
         .collect();
-    let reference: Vec<u128> = if arrived >= total {
-        expected.to_vec()
-    } else {
-        expected
-            .iter()
-            .map(|e| mul_div(*e, arrived, total).expect("below the expectation"))
-            .collect()
-    };
     assert_eq!(
-        got, reference,
-        "reconcile_split({arrived}, {total}, {expected:?})"
+        got,
+        reference_charges(shortfall, batches),
+        "charge_newest_first({shortfall}, {batches:?})"
     );
-    for (part, e) in got.iter().zip(expected) {
+    assert_eq!(got.len(), batches.len());
+    // Each batch loses at most what it expected; the charges add up to the shortfall, or to
+    // everything expected when the shortfall is larger.
+    for (charge, (_, expected)) in got.iter().zip(batches) {
         assert!(
-            part <= e,
-            "a batch booked {part}, more than it expected, {e}"
+            charge <= expected,
+            "charged {charge}, above its expectation {expected}"
         );
     }
-    if at_least_sum && arrived < total {
-        let booked: BigUint = got.iter().map(|p| big(*p)).sum();
-        assert!(booked <= big(arrived), "more booked than arrived");
-        if big(total) == expected_sum {
-            // What is left is rounding dust: less than one unit per batch.
-            assert!(big(arrived) - booked < BigUint::from(expected.len()));
+    let expected_sum: BigUint = batches.iter().map(|(_, e)| big(*e)).sum();
+    let charged: BigUint = got.iter().map(|c| big(*c)).sum();
+    assert_eq!(
+        charged,
+        big(shortfall).min(expected_sum),
+        "the charges do not add up"
+    );
+    // Newest first: a batch is charged only once every strictly newer batch has lost all it
+    // expected.
+    for (index, charge) in got.iter().enumerate() {
+        if *charge == 0 {
+            continue;
         }
+        for (other, (height, expected)) in batches.iter().enumerate() {
+            if *height > batches[index].0 {
+                assert_eq!(
+                    got[other], *expected,
+                    "batch {index} charged while the newer batch {other} was not fully"
+                );
+            }
+        }
+    }
+    // A shortfall one batch can carry (the newest) is charged to it alone.
+    if let Some(newest) = (0..batches.len()).max_by_key(|i| (batches[*i].0, *i)) {
+        if shortfall <= batches[newest].1 {
+            assert_eq!(got[newest], shortfall);
+        }
+    }
+}
+
+fn check_vestable(
+    unvested: u128,
+    total_native: u128,
+    max_reward_rate: Decimal,
+    elapsed: u64,
+    max_rise: Decimal,
+    total_shares: u128,
+) {
+    let got = vestable(
+        Uint128::new(unvested),
+        Uint128::new(total_native),
+        max_reward_rate,
+        elapsed,
+        max_rise,
+    )
+    .u128();
+    let counted = elapsed.min(VESTING_WINDOW);
+    let by_time =
+        big(total_native) * big(max_reward_rate.atomics().u128()) * BigUint::from(counted)
+            / (big(UNIT) * BigUint::from(YEAR_SECONDS));
+    let by_time = narrow(&by_time).unwrap_or(u128::MAX);
+    let by_bound = mul_div(total_native, max_rise.atomics().u128(), UNIT).expect("a fraction") / 2;
+    let reference = unvested.min(by_time).min(by_bound);
+    assert_eq!(
+        got, reference,
+        "vestable({unvested}, {total_native}, {max_reward_rate}, {elapsed}, {max_rise})"
+    );
+    assert!(got <= unvested, "more vested than was unvested");
+    if elapsed == 0 || total_native == 0 {
+        assert_eq!(got, 0, "vesting without time or backing");
+    }
+    // The allowance grows with time, up to the window, and not beyond.
+    let later = vestable(
+        Uint128::new(unvested),
+        Uint128::new(total_native),
+        max_reward_rate,
+        elapsed.saturating_add(1),
+        max_rise,
+    )
+    .u128();
+    assert!(later >= got, "a longer wait vests less");
+    if elapsed >= VESTING_WINDOW {
+        assert_eq!(later, got, "an allowance stored up beyond the window");
+    }
+    // Recognition alone never trips the breaker: the rate rises by at most the bound, once the
+    // bound is more than the rounding of the rates (a few atomics).
+    if total_shares == 0 {
+        return;
+    }
+    let Some(after) = total_native.checked_add(got) else {
+        return;
+    };
+    let old = exchange_rate(Uint128::new(total_native), Uint128::new(total_shares));
+    let new = exchange_rate(Uint128::new(after), Uint128::new(total_shares));
+    let bound = mul_div(old.atomics().u128(), max_rise.atomics().u128(), UNIT).expect("a fraction");
+    if new == Decimal::MAX || bound < 8 {
+        return;
+    }
+    let bounds = RateBounds {
+        max_fall: Decimal::zero(),
+        max_rise,
+    };
+    assert_eq!(
+        rate_move(old, new, &bounds),
+        RateMove::Within,
+        "vesting {got} on {total_native}/{total_shares} moves the rate {old} -> {new} beyond \
+         a rise of {max_rise}"
+    );
+}
+
+fn check_split_loss(loss: Loss, native: u128, unvested: u128) {
+    let stake = big(native) + big(unvested);
+    let (loss, within) = match loss {
+        Loss::WithinStake(amount) => (
+            narrow(&(big(amount.value()) % (&stake + 1u32))).expect("at most the amount"),
+            true,
+        ),
+        Loss::Any(amount) => (amount.value(), big(amount.value()) <= stake),
+    };
+    let (native_part, unvested_part) = split_loss(
+        Uint128::new(loss),
+        Uint128::new(native),
+        Uint128::new(unvested),
+    );
+    let (native_part, unvested_part) = (native_part.u128(), unvested_part.u128());
+    let reference_unvested = if stake.is_zero() {
+        0
+    } else {
+        narrow(&(big(loss) * big(unvested) / &stake))
+            .expect("at most the loss")
+            .min(unvested)
+    };
+    assert_eq!(
+        (native_part, unvested_part),
+        (loss - reference_unvested, reference_unvested),
+        "split_loss({loss}, {native}, {unvested})"
+    );
+    assert_eq!(
+        big(native_part) + big(unvested_part),
+        big(loss),
+        "the parts do not add up to the loss"
+    );
+    assert!(
+        unvested_part <= unvested,
+        "more taken from the unvested than it holds"
+    );
+    if within {
+        assert!(
+            native_part <= native,
+            "loss {loss} on {native} + {unvested} takes {native_part} from the backing"
+        );
     }
 }
 

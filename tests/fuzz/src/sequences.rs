@@ -9,6 +9,7 @@
 //! indices of users and validators are taken modulo what exists by the harness itself.
 
 use arbitrary::{Arbitrary, Unstructured};
+use flowstake_hub::execute::setup::MIN_SEED;
 use flowstake_tests::random::{run_scenario, Op, Params, PauseSet, Scenario, Stats};
 
 /// Operations played per input: each one is followed by a full observation of the hub, the
@@ -39,6 +40,8 @@ pub enum Minimum {
     Up10k(u16),
 }
 
+/// The seed deposit, above the hub's smallest seed ([`MIN_SEED`], and never below the
+/// minimum bond): the smallest accepted, up to a thousand more, or a million.
 #[derive(Arbitrary, Clone, Copy, Debug)]
 pub enum Seed {
     One,
@@ -199,6 +202,8 @@ impl ParamsChoice {
             Minimum::Up10k(n) => u128::from(n % 10_000) + 1,
         };
         let percent = |p: u8| u64::from(p % 99) + 1;
+        let min_bond = minimum(self.min_bond);
+        let min_seed = min_bond.max(MIN_SEED);
         Params {
             validators: usize::from(self.validators % 10) + 1,
             spare_validators: usize::from(self.spare_validators % 4),
@@ -206,12 +211,12 @@ impl ParamsChoice {
             unbonding_days,
             epoch_seconds: shortest + shortest * u64::from(self.epoch_extra_percent % 101) / 100,
             fee_percent: u64::from(self.fee_percent % 11),
-            min_bond: minimum(self.min_bond),
+            min_bond,
             min_unbond: minimum(self.min_unbond),
             seed: match self.seed {
-                Seed::One => 1,
-                Seed::Up1k(n) => u128::from(n % 1_000) + 1,
-                Seed::Million => 1_000_000,
+                Seed::One => min_seed,
+                Seed::Up1k(n) => min_seed + u128::from(n % 1_000) + 1,
+                Seed::Million => min_seed.max(1_000_000),
             },
             apr_permille: u64::from(self.apr_permille % 1_001),
             max_fall_percent: percent(self.max_fall_percent),

@@ -2,11 +2,11 @@
 //! where a delegation goes, what a ledger sync books, when the rate bounds pause the hub, and
 //! how conversions round. Independent of the hub's code, so that a difference is a finding.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cosmwasm_std::{Decimal, Uint128, Uint256};
 use flowstake::hub::{Operation, RateBounds};
-use flowstake_hub::state::Validator;
+use flowstake_hub::state::{BlockMark, Config, State, Validator};
 
 use super::observe::Observation;
 
@@ -40,9 +40,9 @@ pub fn beyond_bounds(old: Decimal, new: Decimal, bounds: &RateBounds) -> bool {
 }
 
 /// How far below its target share a validator is: delegation per unit of weight, scaled. A
-/// paused validator takes no delegation.
+/// paused validator, or one outside the chain's active set, takes no delegation.
 fn load(validator: &Validator) -> Option<u128> {
-    if validator.paused || validator.weight == 0 {
+    if validator.paused || validator.inactive || validator.weight == 0 {
         return None;
     }
     let scaled = validator
@@ -54,18 +54,41 @@ fn load(validator: &Validator) -> Option<u128> {
 }
 
 /// The validator a new delegation goes to: the active one furthest below its target (ties to
-/// the lowest address). `None` when every validator is paused.
-pub fn delegation_target(ledger: &BTreeMap<String, Validator>) -> Option<String> {
-    ledger
-        .values()
-        .filter_map(|validator| load(validator).map(|load| (load, &validator.address)))
-        .min()
-        .map(|(_, address)| address.clone())
+/// the lowest address). One the ledger credits nothing and that the chain no longer has (it
+/// deleted it once unbonded and empty) is marked inactive in `ledger` and skipped. `None` when
+/// no validator is active.
+pub fn delegation_target(
+    ledger: &mut BTreeMap<String, Validator>,
+    on_chain: &BTreeSet<String>,
+) -> Option<String> {
+    loop {
+        let (_, address) = ledger
+            .values()
+            .filter_map(|validator| load(validator).map(|load| (load, validator.address.clone())))
+            .min()?;
+        let validator = ledger.get_mut(&address).expect("target in the ledger");
+        if !validator.delegated.is_zero() || on_chain.contains(&address) {
+            return Some(address);
+        }
+        validator.inactive = true;
+    }
+}
+
+/// [`delegation_target`] without keeping what it marks.
+pub fn peek_target(
+    ledger: &BTreeMap<String, Validator>,
+    on_chain: &BTreeSet<String>,
+) -> Option<String> {
+    delegation_target(&mut ledger.clone(), on_chain)
 }
 
 /// Books `amount` on the delegation target; returns it, or `None` without an active validator.
-pub fn delegate(ledger: &mut BTreeMap<String, Validator>, amount: u128) -> Option<String> {
-    let target = delegation_target(ledger)?;
+pub fn delegate(
+    ledger: &mut BTreeMap<String, Validator>,
+    on_chain: &BTreeSet<String>,
+    amount: u128,
+) -> Option<String> {
+    let target = delegation_target(ledger, on_chain)?;
     let validator = ledger.get_mut(&target).expect("target in the ledger");
     validator.delegated += Uint128::new(amount);
     Some(target)
@@ -109,31 +132,131 @@ pub fn is_removal_split(total: u128, weights: &[u128], parts: &[u128]) -> bool {
     })
 }
 
+/// Seconds in a year of 365 days, and the longest time a reward allowance accumulates.
+const YEAR_SECONDS: u64 = 31_536_000;
+const VESTING_WINDOW: u64 = 7 * 86_400;
+/// x/staking's unbonding entries per (delegator, validator), and the most batches the hub
+/// keeps open from the oldest unreconciled one.
+pub const MAX_UNBONDING_ENTRIES: usize = 7;
+pub const MAX_OPEN_BATCHES: u64 = 14;
+
+/// A crank in a block after the one last seen: every entry completing by the time of the
+/// block seen last has been paid by the chain since.
+pub fn observe_block(state: &mut State, height: u64, now: u64) {
+    if state.seen.height < height {
+        state.paid_through = state.paid_through.max(state.seen.time);
+        state.seen = BlockMark { height, time: now };
+    }
+}
+
+/// The plausible reward on `native` at `max_reward_rate` a year for `elapsed` seconds (at most
+/// seven days of it), rounded down.
+fn reward_allowance(native: u128, max_reward_rate: Decimal, elapsed: u64) -> u128 {
+    let elapsed = elapsed.min(VESTING_WINDOW);
+    let by_time =
+        Uint256::from(native) * Uint256::from(max_reward_rate.atomics()) * Uint256::from(elapsed)
+            / (Uint256::from(Decimal::one().atomics()) * Uint256::from(YEAR_SECONDS));
+    Uint128::try_from(by_time).map_or(u128::MAX, |v| v.u128())
+}
+
+/// Moves unvested rewards into the backing: at most the reward allowance for the time since
+/// the last recognition (at most seven days), at most half the rise bound, at most what is
+/// unvested; each bound rounds down. Only the time the vested amount needed is used up: the
+/// recognition time moves by that fraction of the elapsed time, rounded up (all of it when the
+/// allowance is used in full). Returns what vested.
+pub fn vest(state: &mut State, config: &Config, now: u64) -> u128 {
+    let unvested = state.unvested_rewards.u128();
+    if unvested == 0 {
+        return 0;
+    }
+    let native = state.total_native.u128();
+    let elapsed = now.saturating_sub(state.vested_at).min(VESTING_WINDOW);
+    let allowance = reward_allowance(native, config.max_reward_rate, elapsed);
+    let by_bound = Uint128::new(native)
+        .mul_floor(config.rate_bounds.max_rise)
+        .u128()
+        / 2;
+    let vested = unvested.min(allowance).min(by_bound);
+    if vested > 0 {
+        let used = if vested >= allowance {
+            elapsed
+        } else {
+            let allowance = Uint256::from(allowance);
+            let used = (Uint256::from(elapsed) * Uint256::from(vested) + allowance
+                - Uint256::one())
+                / allowance;
+            u64::try_from(Uint128::try_from(used).map_or(u128::MAX, |v| v.u128()))
+                .unwrap_or(elapsed)
+                .min(elapsed)
+        };
+        state.vested_at = now - elapsed + used;
+    }
+    state.unvested_rewards -= Uint128::new(vested);
+    state.total_native += Uint128::new(vested);
+    vested
+}
+
+/// A loss on delegated stake, shared between the backing and the unvested rewards in
+/// proportion (the unvested part rounded down): `(backing part, unvested part)`.
+pub fn split_loss(loss: u128, native: u128, unvested: u128) -> (u128, u128) {
+    let stake = Uint256::from(native) + Uint256::from(unvested);
+    if stake.is_zero() {
+        return (loss, 0);
+    }
+    let part = Uint256::from(loss) * Uint256::from(unvested) / stake;
+    let part = Uint128::try_from(part)
+        .map_or(unvested, |v| v.u128())
+        .min(unvested);
+    (loss - part, part)
+}
+
+/// Books a loss found on delegated stake (a sync or a removal).
+pub fn book_slash(state: &mut State, slashed: u128) -> u128 {
+    let (native_loss, unvested_loss) = split_loss(
+        slashed,
+        state.total_native.u128(),
+        state.unvested_rewards.u128(),
+    );
+    state.unvested_rewards -= Uint128::new(unvested_loss);
+    state.total_native -= Uint128::new(native_loss);
+    state.totals.slashed += Uint128::new(slashed);
+    native_loss
+}
+
 /// What a ledger sync finds: the ledger set to the chain's figure for every validator of the
-/// set, lower (a slash; a validator left with nothing is paused) or higher (share rounding).
+/// set, lower (a slash; a validator left with nothing is paused) or higher (share rounding),
+/// each validator marked active or not as the chain's active set says; then unvested rewards
+/// vest.
 #[derive(Clone, Debug)]
 pub struct Synced {
     pub ledger: BTreeMap<String, Validator>,
+    /// The hub's state after the sync (block seen, losses, surplus, vesting, rate reference).
+    pub state: State,
     /// Stake of the hub found beyond the ledger, booked as surplus.
     pub surplus: u128,
-    /// Stake missing from the chain, booked as a slash.
-    pub slashed: u128,
-    /// `total_native` after booking it.
+    /// The part of the stake found missing (booked as a slash) that the backing bore; the
+    /// rest came off the unvested rewards.
+    pub native_loss: u128,
+    /// Rewards that vested.
+    pub vested: u128,
+    /// `total_native` after the sync.
     pub total_native: u128,
-    /// The rate after the sync; the reference for the next one.
-    pub rate: Decimal,
     /// Whether the rate moved beyond the bounds since the last sync.
     pub beyond_bounds: bool,
 }
 
 /// The sync every harvest, submission, reconcile and `Sync` starts with.
 pub fn sync(before: &Observation) -> Synced {
+    let mut state = before.state.clone();
+    observe_block(&mut state, before.height, before.now);
     let mut ledger = before.ledger.clone();
     let mut slashed = 0;
     let mut surplus = 0;
     for validator in ledger.values_mut() {
         let on_chain = before.chain.delegation(&validator.address);
         let booked = validator.delegated.u128();
+        let inactive = !before.active_set.contains(&validator.address);
+        validator.inactive = inactive;
         if on_chain < booked {
             slashed += booked - on_chain;
             // A delegation that fell to nothing: the validator is paused.
@@ -144,31 +267,31 @@ pub fn sync(before: &Observation) -> Synced {
         }
         validator.delegated = Uint128::new(on_chain);
     }
-    let total_native = before.total_native() - slashed + surplus;
-    let rate = rate(total_native, before.total_shares());
+    let native_loss = book_slash(&mut state, slashed);
+    state.total_native += Uint128::new(surplus);
+    state.totals.surplus += Uint128::new(surplus);
+    let vested = vest(&mut state, &before.config, before.now);
+    let total_native = state.total_native.u128();
+    let rate = rate(total_native, state.total_shares.u128());
+    let beyond_bounds = beyond_bounds(state.last_sync_rate, rate, &before.config.rate_bounds);
+    state.last_sync = before.now;
+    state.last_sync_rate = rate;
     Synced {
         ledger,
-        slashed,
+        state,
+        native_loss,
         surplus,
+        vested,
         total_native,
-        rate,
-        beyond_bounds: beyond_bounds(
-            before.state.last_sync_rate,
-            rate,
-            &before.config.rate_bounds,
-        ),
+        beyond_bounds,
     }
 }
 
-/// Applies a sync to the expected observation: ledger, backing, slash total, sync time, and
-/// bond and unbond paused if the rate moved beyond the bounds.
-pub fn apply_sync(expected: &mut Observation, synced: &Synced, now: u64) {
+/// Applies a sync to the expected observation: ledger, state, and bond and unbond paused if
+/// the rate moved beyond the bounds.
+pub fn apply_sync(expected: &mut Observation, synced: &Synced) {
     expected.ledger = synced.ledger.clone();
-    expected.state.total_native = Uint128::new(synced.total_native);
-    expected.state.totals.slashed += Uint128::new(synced.slashed);
-    expected.state.totals.surplus += Uint128::new(synced.surplus);
-    expected.state.last_sync = now;
-    expected.state.last_sync_rate = synced.rate;
+    expected.state = synced.state.clone();
     if synced.beyond_bounds {
         for operation in [Operation::Bond, Operation::Unbond] {
             if !expected.paused.contains(&operation) {
@@ -176,4 +299,31 @@ pub fn apply_sync(expected: &mut Observation, synced: &Synced, now: u64) {
             }
         }
     }
+}
+
+/// Why the pending batch may not be submitted now, judged as the hub does before a
+/// submission: too many batches open since the oldest unreconciled one, or seven batches
+/// whose entries the chain may still hold (not certainly paid once this block is recorded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoRoom {
+    TooManyOpenBatches,
+    UnbondingEntriesFull,
+}
+
+pub fn room(before: &Observation) -> Result<(), NoRoom> {
+    let cursor = before.state.next_reconcile_id;
+    if before.pending.id - cursor >= MAX_OPEN_BATCHES {
+        return Err(NoRoom::TooManyOpenBatches);
+    }
+    let mut state = before.state.clone();
+    observe_block(&mut state, before.height, before.now);
+    let in_flight = before
+        .batches
+        .range(cursor..)
+        .filter(|(_, batch)| !batch.reconciled && batch.completes_at > state.paid_through)
+        .count();
+    if in_flight >= MAX_UNBONDING_ENTRIES {
+        return Err(NoRoom::UnbondingEntriesFull);
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use flowstake::hub::ExecuteMsg;
 use flowstake_hub::error::ContractError as HubError;
 use flowstake_hub::state::Validator;
 
-use super::expect::is_removal_split;
+use super::expect::{book_slash, is_removal_split};
 use super::observe::Observation;
 use super::op::PauseSet;
 use super::outcome::{same, same_books, same_delegations, Refusal};
@@ -217,7 +217,7 @@ impl World {
         let rest: Vec<&Validator> = before
             .ledger
             .values()
-            .filter(|v| v.address != address && !v.paused && v.weight > 0)
+            .filter(|v| v.address != address && !v.paused && !v.inactive && v.weight > 0)
             .collect();
         let Some(removed) = before.ledger.get(&address) else {
             return match result {
@@ -273,9 +273,9 @@ impl World {
                         )
                     },
                 )?;
-                expected.state.total_native =
-                    expected.state.total_native - Uint128::new(slashed) + Uint128::new(surplus);
-                expected.state.totals.slashed += Uint128::new(slashed);
+                // The loss is shared between the backing and the unvested rewards.
+                let native_loss = book_slash(&mut expected.state, slashed);
+                expected.state.total_native += Uint128::new(surplus);
                 expected.state.totals.surplus += Uint128::new(surplus);
                 same_books("remove_validator", &expected, &self.last)?;
                 let after_chain = self.last.chain.clone();
@@ -316,7 +316,7 @@ impl World {
                     )?;
                 }
                 self.collector_grew(&before)?;
-                self.check_rate_move(&before, slashed, surplus)?;
+                self.check_rate_move(&before, native_loss, surplus)?;
                 return self.check_invariants();
             }
         };

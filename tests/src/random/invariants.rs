@@ -23,8 +23,8 @@ impl World {
     /// Invariant 1: what holders and batches can claim never exceeds what backs it: on the hub's
     /// books always, and on the chain whenever the hub has seen every loss (a slash is booked by
     /// the next sync, a cut in unbonding stake once every batch that shares it is reconciled:
-    /// reconcile spreads a shortfall over all matured batches, so a batch reconciled later
-    /// than the cut one carries its part until then).
+    /// reconcile charges a shortfall to the batches it settles together newest first, so a
+    /// batch reconciled with the cut one may carry it instead).
     fn solvency(&mut self) -> Checked {
         let next_reconcile = self.last.next_reconcile_id();
         let matured_waiting = self
@@ -111,6 +111,7 @@ impl World {
         let totals = &state.totals;
         let inflow = totals.bonded + totals.rewards + totals.surplus;
         let outflow = state.total_native
+            + state.unvested_rewards
             + totals.paid_out
             + totals.fees
             + totals.slashed
@@ -119,8 +120,8 @@ impl World {
             + totals.unbonding;
         ensure(inflow == outflow, "2 conservation", || {
             format!(
-                "bonded + rewards + surplus = {inflow}, but staked + paid out + fees + \
-                slashed + reserved + unlocked + unbonding = {outflow} ({totals:?})"
+                "bonded + rewards + surplus = {inflow}, but staked + unvested + paid out + \
+                fees + slashed + reserved + unlocked + unbonding = {outflow} ({totals:?})"
             )
         })?;
         ensure(
@@ -269,11 +270,14 @@ impl World {
                 || format!("{amount} left delegated to {validator}, which is not in the set"),
             )?;
         }
+        // The ledger holds the backing and the rewards delegated but not yet vested.
         let ledger_total: u128 = obs.ledger.values().map(|v| v.delegated.u128()).sum();
-        ensure(ledger_total == obs.total_native(), "7 chain limits", || {
+        let staked = obs.total_native() + obs.state.unvested_rewards.u128();
+        ensure(ledger_total == staked, "7 chain limits", || {
             format!(
-                "the ledger adds up to {ledger_total}, total_native is {}",
-                obs.total_native()
+                "the ledger adds up to {ledger_total}, total_native {} plus unvested {}",
+                obs.total_native(),
+                obs.state.unvested_rewards
             )
         })?;
         if self.model.any_slash() {

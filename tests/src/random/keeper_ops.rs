@@ -5,7 +5,9 @@ use flowstake::hub::{ExecuteMsg, Operation};
 use flowstake_hub::error::ContractError as HubError;
 use flowstake_hub::state::{Batch, PendingBatch};
 
-use super::expect::{apply_sync, delegate, delegation_target, is_pro_rata, mul_div, sync};
+use super::expect::{
+    apply_sync, delegate, is_pro_rata, mul_div, peek_target, room, sync, vest, NoRoom,
+};
 use super::observe::Observation;
 use super::outcome::{same, same_books, same_delegations, Refusal};
 use super::world::World;
@@ -15,8 +17,6 @@ use crate::strict::ChainError;
 /// Batches reconciled per call unless asked for fewer, and at most.
 const DEFAULT_RECONCILE_LIMIT: u32 = 10;
 const MAX_RECONCILE_LIMIT: u32 = 30;
-/// Time after the chain's completion of an unbonding before its batch counts as matured.
-const PAYOUT_MARGIN: u64 = 3_600;
 
 impl World {
     pub fn harvest(&mut self) -> Checked {
@@ -25,7 +25,7 @@ impl World {
         let before = self.observe_next();
         let synced = sync(&before);
         let paused = before.is_paused(Operation::Harvest);
-        let no_target = delegation_target(&synced.ledger).is_none();
+        let no_target = peek_target(&synced.ledger, &before.on_chain).is_none();
         let emptied = self.emptied_validators();
         let err = match result {
             Err(err) => err,
@@ -38,23 +38,39 @@ impl World {
                     .mul_floor(before.config.fee_rate)
                     .u128();
                 let surplus = before.state.unlocked_surplus.u128();
+                let now = before.now;
                 let mut expected = before.clone();
-                apply_sync(&mut expected, &synced, before.now);
+                apply_sync(&mut expected, &synced);
                 let mut deltas = vec![];
-                for amount in [surplus, rewards - fee] {
-                    if amount > 0 {
-                        let target = delegate(&mut expected.ledger, amount).ok_or_else(|| {
-                            fail("8 refusals", "harvest delegated with no active validator")
-                        })?;
-                        deltas.push((target, amount as i128));
-                    }
+                let mut vested = synced.vested;
+                // The surplus found at reconcile is re-staked as unvested rewards, then the
+                // collector's forward stakes the rewards less the fee the same way; each vests
+                // what the time allows.
+                let harvest_target = |expected: &mut Observation, amount: u128| {
+                    delegate(&mut expected.ledger, &before.on_chain, amount).ok_or_else(|| {
+                        fail("8 refusals", "harvest delegated with no active validator")
+                    })
+                };
+                if surplus > 0 {
+                    let target = harvest_target(&mut expected, surplus)?;
+                    deltas.push((target, surplus as i128));
+                    expected.state.unvested_rewards += Uint128::new(surplus);
+                    vested += vest(&mut expected.state, &before.config, now);
+                    expected.state.unlocked_surplus = Uint128::zero();
+                    expected.hub_native -= surplus;
                 }
-                expected.state.total_native += Uint128::new(surplus + rewards - fee);
-                expected.state.unlocked_surplus = Uint128::zero();
-                expected.hub_native -= surplus;
-                expected.state.totals.rewards += Uint128::new(rewards);
-                expected.state.totals.fees += Uint128::new(fee);
-                expected.fee_receiver_native += fee;
+                if rewards > 0 {
+                    let staked = rewards - fee;
+                    if staked > 0 {
+                        let target = harvest_target(&mut expected, staked)?;
+                        deltas.push((target, staked as i128));
+                    }
+                    expected.state.unvested_rewards += Uint128::new(staked);
+                    expected.state.totals.rewards += Uint128::new(rewards);
+                    expected.state.totals.fees += Uint128::new(fee);
+                    vested += vest(&mut expected.state, &before.config, now);
+                    expected.fee_receiver_native += fee;
+                }
                 same_books("harvest", &expected, &self.last)?;
                 ensure(rewards >= before.collector_native, "2 conservation", || {
                     format!(
@@ -76,11 +92,7 @@ impl World {
                 }
                 let after_chain = self.last.chain.clone();
                 same_delegations(self, &before.chain, &after_chain, &deltas, false)?;
-                self.check_rate_move(
-                    &before,
-                    synced.slashed,
-                    synced.surplus + surplus + rewards - fee,
-                )?;
+                self.check_rate_move(&before, synced.native_loss, synced.surplus + vested)?;
                 return self.check_invariants();
             }
         };
@@ -105,10 +117,10 @@ impl World {
         }
         let synced = sync(&before);
         let mut expected = before.clone();
-        apply_sync(&mut expected, &synced, before.now);
+        apply_sync(&mut expected, &synced);
         same_books("sync", &expected, &self.last)?;
         same("sync", "chain", &before.chain, &self.last.chain)?;
-        self.check_rate_move(&before, synced.slashed, synced.surplus)?;
+        self.check_rate_move(&before, synced.native_loss, synced.surplus + synced.vested)?;
         self.check_invariants()
     }
 
@@ -119,12 +131,21 @@ impl World {
         let paused = before.is_paused(Operation::Unbond);
         let early = before.now < before.pending.submit_after;
         let empty = before.pending.shares.is_zero();
+        let room = room(&before);
         match result {
             Ok(_) => {
-                ensure(!paused && !early && !empty, "8 refusals", || {
-                    format!("submission accepted (paused {paused}, early {early}, empty {empty})")
-                })?;
+                ensure(
+                    !paused && !early && !empty && room.is_ok(),
+                    "8 refusals",
+                    || {
+                        format!(
+                            "submission accepted (paused {paused}, early {early}, empty \
+                            {empty}, room {room:?})"
+                        )
+                    },
+                )?;
                 self.check_submission(&before, before.pending.shares.u128(), &[])
+                    .map(|_| ())
             }
             Err(err) => self.refused(&err, &before, &[], |refusal| match refusal {
                 Refusal::Hub(HubError::Paused { operation }) => {
@@ -132,6 +153,12 @@ impl World {
                 }
                 Refusal::Hub(HubError::EpochNotElapsed { .. }) => early,
                 Refusal::Hub(HubError::EmptyBatch { .. }) => empty,
+                Refusal::Hub(HubError::TooManyOpenBatches { .. }) => {
+                    room == Err(NoRoom::TooManyOpenBatches)
+                }
+                Refusal::Hub(HubError::UnbondingEntriesFull { .. }) => {
+                    room == Err(NoRoom::UnbondingEntriesFull)
+                }
                 _ => false,
             }),
         }
@@ -140,21 +167,38 @@ impl World {
     /// A submission of `batch_shares` (the pending batch with any request that came with it):
     /// the ledger is synced, the shares are converted at the synced rate rounding down and
     /// burnt, and the native is undelegated in proportion to the ledger (invariant 7: no part
-    /// exceeds a delegation, and the chain holds at most seven entries per validator).
+    /// exceeds a delegation, and the chain holds at most seven entries per validator). The
+    /// batch completes when the chain says: this block's time plus its unbonding time, rounded
+    /// up to the second. If the sync moved the rate beyond its bounds, nothing is submitted:
+    /// the sync and the pause stand, the request waits in the pending batch. Returns whether
+    /// the batch was submitted.
     pub fn check_submission(
         &mut self,
         before: &Observation,
         batch_shares: u128,
         users: &[usize],
-    ) -> Checked {
+    ) -> Result<bool, super::Violation> {
         let synced = sync(before);
-        let native = mul_div(batch_shares, synced.total_native, before.total_shares());
         let now = before.now;
         let mut expected = before.clone();
-        apply_sync(&mut expected, &synced, now);
+        apply_sync(&mut expected, &synced);
+        if synced.beyond_bounds {
+            expected.pending.shares = Uint128::new(batch_shares);
+            expected.hub_shares = before.state.dead_shares.u128() + batch_shares;
+            same_books("submit stopped by the rate breaker", &expected, &self.last)?;
+            same("submit", "chain", &before.chain, &self.last.chain)?;
+            self.check_rate_move(before, synced.native_loss, synced.surplus + synced.vested)?;
+            self.check_users(users)?;
+            self.check_invariants()?;
+            return Ok(false);
+        }
+        let native = mul_div(batch_shares, synced.total_native, before.total_shares());
         expected.state.total_native -= Uint128::new(native);
         expected.state.total_shares -= Uint128::new(batch_shares);
         expected.state.totals.unbonding += Uint128::new(native);
+        let completion = before.time_nanos + self.chain_unbonding_time() * 1_000_000_000;
+        let completes_at = completion / 1_000_000_000 + u64::from(completion % 1_000_000_000 > 0);
+        expected.state.unbonding_time_observed = Some(completes_at - now);
         let id = before.pending.id;
         expected.batches.insert(
             id,
@@ -165,8 +209,8 @@ impl World {
                 native_expected: Uint128::new(native),
                 native_received: Uint128::zero(),
                 submitted_at: now,
-                submitted_height: 0,
-                completes_at: now + before.config.unbonding_period,
+                submitted_height: before.height,
+                completes_at,
                 shares_claimed: Uint128::zero(),
                 native_claimed: Uint128::zero(),
             },
@@ -201,7 +245,14 @@ impl World {
         ensure(is_pro_rata(native, &weights, &amounts), "submit", || {
             format!("undelegated {amounts:?} of {native} against the ledger {weights:?}")
         })?;
-        expected.ledger = after_ledger.clone();
+        let mut expected_ledger = synced.ledger.clone();
+        for (address, part) in &parts {
+            expected_ledger
+                .get_mut(address)
+                .expect("in the ledger")
+                .delegated -= Uint128::new(*part);
+        }
+        expected.ledger = expected_ledger;
         same_books("submit", &expected, &self.last)?;
 
         let after_chain = self.last.chain.clone();
@@ -245,130 +296,140 @@ impl World {
         }
         self.collector_grew(before)?;
         self.model.burned += batch_shares;
-        self.check_rate_move(before, synced.slashed, synced.surplus)?;
+        self.check_rate_move(before, synced.native_loss, synced.surplus + synced.vested)?;
         self.check_users(users)?;
-        self.check_invariants()
+        self.check_invariants()?;
+        Ok(true)
     }
 
-    pub fn reconcile(&mut self, limit: Option<u32>) -> Checked {
+    /// The chain's unbonding time, which the scenario set.
+    pub fn chain_unbonding_time(&self) -> u64 {
+        self.params.unbonding_days * 86_400
+    }
+
+    /// Reconcile. After its sync (which records this block), the open batches whose completion
+    /// is at or before `paid_through` are paid; if another one has completed by now without
+    /// being known as paid, the chain may have paid it into the balance already, so nothing is
+    /// attributed and only the sync stands. Otherwise the paid batches settle against what
+    /// arrived (the balance less what is reserved and the surplus); a shortfall is charged
+    /// newest submission first, refused if any batch's part is beyond the bound; up to the
+    /// limit are settled, oldest completion first; with every paid batch settled, the rest is
+    /// a stray transfer, booked as surplus. Returns whether the call waited.
+    pub fn reconcile(&mut self, limit: Option<u32>) -> Result<bool, super::Violation> {
         let keeper = self.roles.keeper.clone();
         let result = self.execute_hub(&keeper, &ExecuteMsg::Reconcile { limit }, &[]);
         let before = self.observe_next();
         let take = limit
             .unwrap_or(DEFAULT_RECONCILE_LIMIT)
             .clamp(1, MAX_RECONCILE_LIMIT) as usize;
-        let matured: Vec<&Batch> = before
+        let synced = sync(&before);
+        let paid_through = synced.state.paid_through;
+        let cursor = before.state.next_reconcile_id;
+        let open: Vec<&Batch> = before
             .batches
-            .values()
+            .range(cursor..)
+            .map(|(_, batch)| batch)
             .filter(|batch| !batch.reconciled)
-            .take_while(|batch| batch.completes_at <= before.now)
             .collect();
-        let expected_total: u128 = matured.iter().map(|b| b.native_expected.u128()).sum();
+        let (paid, unpaid): (Vec<&Batch>, Vec<&Batch>) = open
+            .into_iter()
+            .partition(|batch| batch.completes_at <= paid_through);
+        let waiting = unpaid.iter().any(|batch| batch.completes_at <= before.now);
         let state = &before.state;
         let arrived = before
             .hub_native
             .saturating_sub(state.reserved_for_claims.u128())
             .saturating_sub(state.unlocked_surplus.u128());
-        let tolerated = Uint128::new(expected_total)
-            .mul_floor(before.config.max_unbond_shortfall)
-            .u128();
-        let too_short = arrived < expected_total - tolerated;
-        // The chain pays an unbonding out an hour before its batch counts as matured: while the
-        // next batch is in that hour, the balance cannot be told apart between the batches.
-        let payout_pending = before
-            .batches
-            .values()
-            .filter(|batch| !batch.reconciled)
-            .find(|batch| batch.completes_at > before.now)
-            .is_some_and(|batch| batch.completes_at - PAYOUT_MARGIN <= before.now);
+        let expected_total: u128 = paid.iter().map(|b| b.native_expected.u128()).sum();
+        let shortfall = expected_total.saturating_sub(arrived);
+        // Newest submission first (ties: the later batch).
+        let mut newest_first: Vec<usize> = (0..paid.len()).collect();
+        newest_first.sort_by_key(|&i| std::cmp::Reverse((paid[i].submitted_height, i)));
+        let mut charges = vec![0; paid.len()];
+        let mut left = shortfall;
+        for index in newest_first {
+            charges[index] = left.min(paid[index].native_expected.u128());
+            left -= charges[index];
+        }
+        let max_shortfall = before.config.max_unbond_shortfall;
+        let too_short = paid.iter().zip(&charges).any(|(batch, charge)| {
+            let expected = batch.native_expected.u128();
+            let tolerated = batch.native_expected.mul_floor(max_shortfall).u128();
+            expected - charge < expected - tolerated
+        });
         let err = match result {
             Err(err) => err,
             Ok(_) => {
                 ensure(
-                    !matured.is_empty() && !too_short && !payout_pending,
+                    waiting || (!paid.is_empty() && !too_short),
                     "8 refusals",
                     || {
                         format!(
-                            "reconcile accepted: {} matured, {arrived} arrived of {expected_total}",
-                            matured.len()
+                            "reconcile accepted: {} paid, {arrived} arrived of {expected_total}, \
+                        charged {charges:?}",
+                            paid.len()
                         )
                     },
                 )?;
-                return self.check_reconcile(
-                    &before,
-                    &matured[..matured.len().min(take)],
-                    expected_total,
-                    arrived,
-                );
+                let mut expected = before.clone();
+                apply_sync(&mut expected, &synced);
+                if !waiting {
+                    let mut order: Vec<usize> = (0..paid.len()).collect();
+                    order.sort_by_key(|&i| (paid[i].completes_at, paid[i].id));
+                    order.truncate(take);
+                    let (mut booked, mut charged, mut expected_now) = (0, 0, 0);
+                    for &index in &order {
+                        let batch = paid[index];
+                        let received = batch.native_expected.u128() - charges[index];
+                        let entry = expected.batches.get_mut(&batch.id).expect("paid batch");
+                        entry.native_received = Uint128::new(received);
+                        entry.reconciled = true;
+                        booked += received;
+                        charged += charges[index];
+                        expected_now += batch.native_expected.u128();
+                    }
+                    let stray = if order.len() == paid.len() {
+                        arrived.saturating_sub(expected_total)
+                    } else {
+                        0
+                    };
+                    let state = &mut expected.state;
+                    state.reserved_for_claims += Uint128::new(booked);
+                    state.unlocked_surplus += Uint128::new(stray);
+                    state.totals.surplus += Uint128::new(stray);
+                    state.totals.slashed += Uint128::new(charged);
+                    state.totals.unbonding -= Uint128::new(expected_now);
+                    state.next_reconcile_id = expected
+                        .batches
+                        .range(cursor..)
+                        .find(|(_, batch)| !batch.reconciled)
+                        .map_or(before.pending.id, |(id, _)| *id);
+                    // A shortfall is a loss, a stray transfer a gain, neither beyond what the
+                    // balance shows.
+                    ensure(
+                        charged <= shortfall && stray <= arrived.saturating_sub(expected_total),
+                        "2 conservation",
+                        || {
+                            format!(
+                                "reconcile books a loss of {charged} and a surplus of {stray}: \
+                                {booked} of {expected_now} received, {arrived} arrived of \
+                                {expected_total}"
+                            )
+                        },
+                    )?;
+                }
+                same_books("reconcile", &expected, &self.last)?;
+                same("reconcile", "chain", &before.chain, &self.last.chain)?;
+                self.check_rate_move(&before, synced.native_loss, synced.surplus + synced.vested)?;
+                self.check_invariants()?;
+                return Ok(waiting);
             }
         };
         self.refused(&err, &before, &[], |refusal| match refusal {
-            Refusal::Hub(HubError::NothingToReconcile {}) => matured.is_empty(),
-            Refusal::Hub(HubError::ShortfallTooLarge { .. }) => too_short,
+            Refusal::Hub(HubError::NothingToReconcile {}) => !waiting && paid.is_empty(),
+            Refusal::Hub(HubError::ShortfallTooLarge { .. }) => !waiting && too_short,
             _ => false,
-        })
-    }
-
-    /// Reconcile of `booked` (the oldest matured batches, up to the limit): each receives what
-    /// it expected if everything arrived, otherwise the same fraction of it, rounded down, so
-    /// a shortfall is shared pro rata whatever the limit. What they did not receive is booked
-    /// as a loss, at most; a stray transfer as surplus, at most what arrived beyond what every
-    /// matured batch expected. The rest of the books balance by conservation (invariant 2).
-    fn check_reconcile(
-        &mut self,
-        before: &Observation,
-        booked: &[&Batch],
-        expected_total: u128,
-        arrived: u128,
-    ) -> Checked {
-        let synced = sync(before);
-        let mut expected = before.clone();
-        apply_sync(&mut expected, &synced, before.now);
-        let mut received_sum = 0;
-        let mut expected_sum = 0;
-        for batch in booked {
-            let due = if arrived >= expected_total {
-                batch.native_expected.u128()
-            } else {
-                mul_div(batch.native_expected.u128(), arrived, expected_total)
-            };
-            let entry = expected.batches.get_mut(&batch.id).expect("booked batch");
-            entry.native_received = Uint128::new(due);
-            entry.reconciled = true;
-            received_sum += due;
-            expected_sum += batch.native_expected.u128();
-        }
-        expected.state.next_reconcile_id = booked.last().map_or(0, |b| b.id) + 1;
-        expected.state.reserved_for_claims += Uint128::new(received_sum);
-        expected.state.totals.unbonding -= Uint128::new(expected_sum);
-
-        let actual = &self.last.state;
-        let loss = actual
-            .totals
-            .slashed
-            .u128()
-            .checked_sub(expected.state.totals.slashed.u128());
-        let stray = actual
-            .totals
-            .surplus
-            .u128()
-            .checked_sub(expected.state.totals.surplus.u128());
-        let bounded = matches!(loss, Some(loss) if loss <= expected_sum - received_sum)
-            && matches!(stray, Some(stray) if stray <= arrived.saturating_sub(expected_total))
-            && actual.unlocked_surplus >= before.state.unlocked_surplus;
-        ensure(bounded, "2 conservation", || {
-            format!(
-                "reconcile booked a loss of {loss:?} and a surplus of {stray:?}: \
-                {received_sum} of {expected_sum} received, {arrived} arrived of \
-                {expected_total}"
-            )
         })?;
-        expected.state.totals.slashed = actual.totals.slashed;
-        expected.state.totals.surplus = actual.totals.surplus;
-        expected.state.unlocked_surplus = actual.unlocked_surplus;
-        same_books("reconcile", &expected, &self.last)?;
-        same("reconcile", "chain", &before.chain, &self.last.chain)?;
-        self.check_rate_move(before, synced.slashed, synced.surplus)?;
-        self.check_invariants()
+        Ok(false)
     }
 }

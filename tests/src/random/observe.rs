@@ -4,7 +4,7 @@
 //! the chain's own records of the hub's stake. A refused operation must leave the whole
 //! observation as it was.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cosmwasm_std::{Addr, Order, Storage, Uint128};
 use cw20_base::state::{BALANCES, TOKEN_INFO};
@@ -49,6 +49,9 @@ impl ChainView {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Observation {
     pub now: u64,
+    /// The block's height and time to the nanosecond.
+    pub height: u64,
+    pub time_nanos: u64,
     pub config: Config,
     pub state: State,
     pub paused: Vec<Operation>,
@@ -65,6 +68,10 @@ pub struct Observation {
     /// The hub's own derivative: dead shares plus the pending batch.
     pub hub_shares: u128,
     pub chain: ChainView,
+    /// The chain's active (bonded) set, as `AllValidators` answers.
+    pub active_set: BTreeSet<String>,
+    /// The chain validators that exist (x/staking deletes one unbonded with no shares left).
+    pub on_chain: BTreeSet<String>,
 }
 
 impl Observation {
@@ -147,8 +154,23 @@ impl Suite {
             batches.insert(id, batch);
         }
         let token = self.app.contract_storage(&self.token);
+        let block = self.app.block_info();
+        let active_set = self
+            .app
+            .wrap()
+            .query_all_validators()
+            .expect("validators")
+            .into_iter()
+            .map(|v| v.address)
+            .collect();
+        let on_chain = (0..self.validator_count())
+            .map(|index| self.validator(index))
+            .filter(|address| self.app.validator_state(address).is_some())
+            .collect();
         Observation {
             now: self.now(),
+            height: block.height,
+            time_nanos: block.time.nanos(),
             config: CONFIG.load(hub).expect("config"),
             state: STATE.load(hub).expect("state"),
             paused: PAUSED.load(hub).expect("paused"),
@@ -166,6 +188,8 @@ impl Suite {
                 .u128(),
             hub_shares: balance(&*token, &self.hub),
             chain: self.chain_view(previous.map(|p| &p.chain), stake_moves),
+            active_set,
+            on_chain,
         }
     }
 

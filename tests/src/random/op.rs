@@ -13,12 +13,12 @@ pub struct Params {
     /// Users that may act; each is funded the first time it does.
     pub users: usize,
     pub unbonding_days: u64,
-    /// At least `(unbonding + 1 day) / 7`, as the configuration requires.
+    /// At least `unbonding / 7`, as the configuration requires.
     pub epoch_seconds: u64,
     pub fee_percent: u64,
     pub min_bond: u128,
     pub min_unbond: u128,
-    /// The seed deposit, minted as dead shares.
+    /// The seed deposit, minted as dead shares: at least 1,000 and at least `min_bond`.
     pub seed: u128,
     /// Rewards a year, in per mille.
     pub apr_permille: u64,

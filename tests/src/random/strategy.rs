@@ -66,7 +66,7 @@ fn params(limits: Limits) -> impl Strategy<Value = Params> {
         0..=10u64,
         prop_oneof![Just(1u128), 1..=10_000u128],
         prop_oneof![Just(1u128), 1..=10_000u128],
-        prop_oneof![Just(1u128), 1..=1_000u128, Just(1_000_000u128)],
+        prop_oneof![Just(1_000u128), 1_000..=10_000u128, Just(1_000_000u128)],
         prop_oneof![Just(0u64), 1..=1_000u64],
     );
     // Narrow bounds now and then, so that the rate bounds pause the hub.
@@ -81,8 +81,9 @@ fn params(limits: Limits) -> impl Strategy<Value = Params> {
             (fee_percent, min_bond, min_unbond, seed, apr_permille),
             (max_fall_percent, max_rise_percent, max_shortfall_percent),
         )| {
-            // The shortest epoch the configuration allows, then up to twice it.
-            let shortest = (unbonding_days * DAY + DAY).div_ceil(7);
+            // The shortest epoch the configuration allows (seven epochs cover the unbonding
+            // time), then up to twice it.
+            let shortest = (unbonding_days * DAY).div_ceil(7);
             Params {
                 validators,
                 spare_validators,
@@ -92,7 +93,8 @@ fn params(limits: Limits) -> impl Strategy<Value = Params> {
                 fee_percent,
                 min_bond,
                 min_unbond,
-                seed,
+                // The hub takes a seed of at least 1,000 and at least `min_bond`.
+                seed: seed.max(min_bond),
                 apr_permille,
                 max_fall_percent,
                 max_rise_percent,

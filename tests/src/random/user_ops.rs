@@ -8,7 +8,7 @@ use flowstake::hub::{ExecuteMsg, Operation, ReceiveMsg};
 use flowstake_hub::error::ContractError as HubError;
 use flowstake_token::error::ContractError as TokenError;
 
-use super::expect::{delegate, delegation_target, mul_div};
+use super::expect::{delegate, mul_div, peek_target, room, sync, MAX_OPEN_BATCHES};
 use super::outcome::{same, same_books, same_delegations, Refusal};
 use super::world::World;
 use super::{ensure, Checked};
@@ -42,7 +42,7 @@ impl World {
         let before = self.observe_next();
         let min_bond = before.config.min_bond.u128();
         let paused = before.is_paused(Operation::Bond);
-        let target = delegation_target(&before.ledger);
+        let target = peek_target(&before.ledger, &before.on_chain);
         let emptied = self.emptied_validators();
         let err = match result {
             Err(err) => err,
@@ -62,7 +62,8 @@ impl World {
                     },
                 )?;
                 let mut expected = before.clone();
-                let target = delegate(&mut expected.ledger, native).expect("checked above");
+                let target = delegate(&mut expected.ledger, &before.on_chain, native)
+                    .expect("checked above");
                 expected.state.total_native += Uint128::new(native);
                 expected.state.total_shares += Uint128::new(shares);
                 expected.state.totals.bonded += Uint128::new(native);
@@ -141,7 +142,8 @@ impl World {
         let balance = self.model.shares[user];
         let min_unbond = before.config.min_unbond.u128();
         let paused = before.is_paused(Operation::Unbond);
-        let submits = before.now >= before.pending.submit_after;
+        // A request after the epoch submits the batch it joined, if the hub has room for it.
+        let submits = before.now >= before.pending.submit_after && room(&before).is_ok();
         let err = match result {
             Err(err) => err,
             Ok(_) => {
@@ -158,9 +160,10 @@ impl World {
                 self.model.shares[user] -= shares;
                 self.model
                     .add_request(user, before.pending.id, shares, before.now);
+                let mut submitted = false;
                 if submits {
                     let batch_shares = before.pending.shares.u128() + shares;
-                    self.check_submission(&before, batch_shares, &[user])?;
+                    submitted = self.check_submission(&before, batch_shares, &[user])?;
                 } else {
                     let mut expected = before.clone();
                     expected.pending.shares += Uint128::new(shares);
@@ -171,7 +174,7 @@ impl World {
                     self.check_users(&[user])?;
                     self.check_invariants()?;
                 }
-                return Ok((true, submits));
+                return Ok((true, submitted));
             }
         };
         self.refused(&err, &before, &[user], |refusal| match refusal {
@@ -241,14 +244,17 @@ impl World {
         let take = limit
             .unwrap_or(DEFAULT_WITHDRAW_LIMIT)
             .clamp(1, MAX_WITHDRAW_LIMIT) as usize;
-        let reconciled_below = before.next_reconcile_id();
+        // The user's requests in submitted batches, oldest first: of the first `take` plus the
+        // most batches that can be open, those whose batch is reconciled, up to `take`.
         let claimable: Vec<(u64, u128)> = self
             .model
             .requests
             .get(&user)
             .map(|requests| {
                 requests
-                    .range(..reconciled_below)
+                    .range(..before.pending.id)
+                    .take(take + MAX_OPEN_BATCHES as usize)
+                    .filter(|(id, _)| before.batches.get(id).is_some_and(|b| b.reconciled))
                     .take(take)
                     .map(|(id, request)| (*id, request.shares))
                     .collect()
@@ -335,7 +341,8 @@ impl World {
             return Ok(());
         };
         let batch_id = self.last.pending.id;
-        let surplus_before = self.last.state.totals.surplus.u128();
+        // The submission's sync in this block: what it finds beyond the ledger and what vests.
+        let synced = sync(&self.last);
         let total_shares = self.last.total_shares();
         let (_, submitted) = self.queue_unbond(user, shares)?;
         if !submitted {
@@ -343,16 +350,16 @@ impl World {
         }
         let batch = &self.last.batches[&batch_id];
         let returned = mul_div(batch.native_expected.u128(), shares, batch.shares.u128());
-        // Stake the submission's sync found beyond the ledger (share rounding) is booked before
-        // the shares convert, like rewards at a harvest: a holder of the moment takes at most
-        // its pro rata share of it, rounded up.
-        let found = self.last.state.totals.surplus.u128() - surplus_before;
+        // Stake the submission's sync found beyond the ledger (share rounding) and rewards that
+        // vest are booked before the shares convert: a holder of the moment takes at most its
+        // pro rata share of them, rounded up.
+        let found = synced.surplus + synced.vested;
         let share_of_found = mul_div(found, shares, total_shares) + u128::from(found > 0);
         self.stats.invariant_checks += 1;
         ensure(returned <= native + share_of_found, "5 round trip", || {
             format!(
                 "bonded {native}, unbonding the {shares} shares minted returns {returned} \
-                 ({found} found by the sync)"
+                 ({found} found or vested by the sync)"
             )
         })
     }

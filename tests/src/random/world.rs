@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cosmwasm_std::{coins, Addr, Decimal};
 use cw_multi_test::{BankSudo, SudoMsg};
 
-use super::expect::delegation_target;
+use super::expect::peek_target;
 use super::observe::{Observation, StakeMoves};
 use super::op::{Op, Params};
 use super::{fail, Checked, Stats, Violation};
@@ -185,7 +185,7 @@ impl World {
 
     fn apply(&mut self, op: &Op) -> Checked {
         self.stake_moves = match op {
-            Op::Bond { .. } => match delegation_target(&self.last.ledger) {
+            Op::Bond { .. } => match peek_target(&self.last.ledger, &self.last.on_chain) {
                 Some(target) => StakeMoves::To(target),
                 None => StakeMoves::Nowhere,
             },
@@ -226,12 +226,13 @@ impl World {
                 self.cancel(user)
             }
             Op::Withdraw { user, limit } => {
-                let reconciled_below = self.last.next_reconcile_id();
+                let batches = &self.last.batches;
+                let reconciled = |id: &u64| batches.get(id).is_some_and(|b| b.reconciled);
                 let user = self.pick_user(user, |model, user| {
                     model
                         .requests
                         .get(&user)
-                        .is_some_and(|r| r.range(..reconciled_below).next().is_some())
+                        .is_some_and(|r| r.keys().any(reconciled))
                 });
                 self.withdraw(user, limit)
             }
@@ -248,7 +249,7 @@ impl World {
             Op::Harvest => self.harvest(),
             Op::Sync => self.sync(),
             Op::SubmitBatch => self.submit_batch(),
-            Op::Reconcile { limit } => self.reconcile(limit),
+            Op::Reconcile { limit } => self.reconcile(limit).map(|_| ()),
             Op::AddValidator { validator, weight } => {
                 let outside: Vec<usize> = (0..self.suite.validator_count())
                     .filter(|index| !self.last.ledger.contains_key(&self.suite.validator(*index)))

@@ -8,7 +8,10 @@
 //! - no redelegation out of a validator that is receiving a redelegation still maturing
 //!   (`can_redelegate` is then zero);
 //! - pending rewards are paid to the withdraw address whenever a delegation changes;
-//! - undelegated funds arrive when the block time reaches the completion time.
+//! - an undelegation answers with `MsgUndelegateResponse`: block time plus unbonding time;
+//! - x/staking's end of block runs after the block's transactions: an unbonding entry whose
+//!   completion time a block reaches is paid at that block's end, seen from the next block on
+//!   (and a matured redelegation ends there too).
 //!
 //! Amounts are kept as `u128` of the one bonded denom; bank balances may hold any denom.
 
@@ -299,10 +302,12 @@ impl ChainState {
         lost_by_delegator
     }
 
-    /// Moves the block time on by `seconds`: rewards accrue on every delegation at
-    /// [`Self::reward_rate`], matured unbondings are paid to their delegators and matured
-    /// redelegations end.
+    /// Ends the current block and moves the block time on by `seconds`: the end of block pays
+    /// the unbonding entries the current block's time has reached and ends the matured
+    /// redelegations ([`Self::end_block`]), then rewards accrue on every delegation at
+    /// [`Self::reward_rate`] for the time to the new block.
     pub fn advance(&mut self, seconds: u64) {
+        self.end_block();
         let rate = self.reward_rate;
         for stake in self.delegations.values_mut() {
             let yearly = Uint128::new(stake.amount).mul_floor(rate);
@@ -310,6 +315,12 @@ impl ChainState {
         }
         self.block.time = self.block.time.plus_seconds(seconds);
         self.block.height += (seconds / BLOCK_TIME).max(1);
+    }
+
+    /// x/staking's end of block for the current block, after its transactions: entries whose
+    /// completion time is at or before the block's time are paid to their delegators and
+    /// matured redelegations end. Until then an entry counts towards the seven.
+    pub fn end_block(&mut self) {
         let now = self.now();
         let (matured, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.unbondings)
             .into_iter()

@@ -1,8 +1,13 @@
 //! The bank, staking and distribution messages a contract emits, applied to the chain state
 //! with the SDK's rules: the seven-entry limits, no transitive redelegation, rewards paid out
-//! whenever a delegation changes.
+//! whenever a delegation changes. An undelegation answers with the chain's
+//! `MsgUndelegateResponse`.
 
-use cosmwasm_std::{BankMsg, Coin, CosmosMsg, DistributionMsg, Empty, StakingMsg};
+use cosmwasm_std::{BankMsg, Binary, Coin, CosmosMsg, DistributionMsg, Empty, StakingMsg};
+use flowstake::chain::{
+    MsgUndelegateResponse, ProtoCoin, ProtoTimestamp, MSG_UNDELEGATE_RESPONSE_TYPE_URL,
+};
+use prost::Message;
 
 use crate::chain::{stake_is_empty, ChainState, RedelegationEntry, UnbondingEntry, MAX_ENTRIES};
 
@@ -49,7 +54,14 @@ impl ChainState {
         Ok(())
     }
 
-    fn undelegate(&mut self, delegator: &str, validator: &str, coin: &Coin) -> Result<(), String> {
+    /// Starts an unbonding entry; answers with the completion time (block time plus the
+    /// unbonding time, to the nanosecond) and the amount unbonded, as x/staking does.
+    fn undelegate(
+        &mut self,
+        delegator: &str,
+        validator: &str,
+        coin: &Coin,
+    ) -> Result<MsgUndelegateResponse, String> {
         let amount = self.check_denom(coin)?;
         let entries = self
             .unbondings
@@ -63,13 +75,23 @@ impl ChainState {
             ));
         }
         self.take_stake(delegator, validator, amount)?;
+        let completion = self.block.time.plus_seconds(self.unbonding_period);
         self.unbondings.push(UnbondingEntry {
             delegator: delegator.to_string(),
             validator: validator.to_string(),
             amount,
-            completes_at: self.now() + self.unbonding_period,
+            completes_at: completion.seconds(),
         });
-        Ok(())
+        Ok(MsgUndelegateResponse {
+            completion_time: Some(ProtoTimestamp {
+                seconds: completion.seconds() as i64,
+                nanos: completion.subsec_nanos() as i32,
+            }),
+            amount: Some(ProtoCoin {
+                denom: coin.denom.clone(),
+                amount: amount.to_string(),
+            }),
+        })
     }
 
     fn redelegate(
@@ -117,8 +139,29 @@ impl ChainState {
         Ok(())
     }
 
-    /// Applies a bank, staking or distribution message sent by `sender`.
-    pub fn apply(&mut self, sender: &str, msg: &CosmosMsg<Empty>) -> Result<(), String> {
+    /// Applies a bank, staking or distribution message sent by `sender`. Returns the message's
+    /// response as the chain returns it in `msg_responses` (type URL and protobuf bytes), for
+    /// the messages whose response a contract reads: `MsgUndelegate`.
+    pub fn apply(
+        &mut self,
+        sender: &str,
+        msg: &CosmosMsg<Empty>,
+    ) -> Result<Option<(String, Binary)>, String> {
+        if let CosmosMsg::Staking(StakingMsg::Undelegate { validator, amount }) = msg {
+            let response = self.undelegate(sender, validator, amount)?;
+            return Ok(Some((
+                MSG_UNDELEGATE_RESPONSE_TYPE_URL.to_string(),
+                Binary::new(response.encode_to_vec()),
+            )));
+        }
+        self.apply_without_response(sender, msg).map(|()| None)
+    }
+
+    fn apply_without_response(
+        &mut self,
+        sender: &str,
+        msg: &CosmosMsg<Empty>,
+    ) -> Result<(), String> {
         match msg {
             CosmosMsg::Bank(BankMsg::Send { to_address, amount }) => {
                 self.transfer(sender, to_address, amount)
@@ -131,9 +174,6 @@ impl ChainState {
             }
             CosmosMsg::Staking(StakingMsg::Delegate { validator, amount }) => {
                 self.delegate(sender, validator, amount)
-            }
-            CosmosMsg::Staking(StakingMsg::Undelegate { validator, amount }) => {
-                self.undelegate(sender, validator, amount)
             }
             CosmosMsg::Staking(StakingMsg::Redelegate {
                 src_validator,

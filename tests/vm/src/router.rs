@@ -235,13 +235,23 @@ impl Vm {
                 .run_instantiate(sender, *code_id, msg, funds, label, calls)
                 .map(|(_, produced)| produced),
             other => {
-                self.chain()
-                    .apply(sender, other)
-                    .map_err(|error| TxError::Chain {
-                        sender: sender.to_string(),
-                        error,
-                    })?;
-                Ok(Produced::default())
+                let response =
+                    self.chain()
+                        .apply(sender, other)
+                        .map_err(|error| TxError::Chain {
+                            sender: sender.to_string(),
+                            error,
+                        })?;
+                // wasmd gives a reply the message's response in `msg_responses` and, for the
+                // deprecated `data`, the same bytes.
+                Ok(match response {
+                    Some((type_url, value)) => Produced {
+                        events: vec![],
+                        data: Some(value.clone()),
+                        msg_responses: vec![MsgResponse { type_url, value }],
+                    },
+                    None => Produced::default(),
+                })
             }
         }
     }

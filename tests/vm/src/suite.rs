@@ -12,13 +12,13 @@ use flowstake::hub::{
 use serde::de::DeserializeOwned;
 
 use crate::artifacts;
-use crate::chain::ChainState;
+use crate::chain::{ChainState, BLOCK_TIME};
 use crate::vm::{Outcome, TxError, Vm};
 
 pub const DENOM: &str = "ustake";
 pub const DAY: u64 = 86_400;
-/// Three and a half days: seven epochs (24.5 days) exceed the unbonding period plus the
-/// hub's one-day margin, so the chain's seven-entry limit is never reached.
+/// Three and a half days: seven epochs (24.5 days) span the unbonding period, so a batch can go
+/// out every epoch without the chain's seven-entry limit being reached.
 pub const EPOCH: u64 = 7 * DAY / 2;
 pub const UNBONDING: u64 = 21 * DAY;
 /// The seed deposit of the instantiation, minted as dead shares.
@@ -179,6 +179,7 @@ pub fn instantiate_msg(
             max_fall: Decimal::percent(10),
             max_rise: Decimal::percent(5),
         },
+        max_reward_rate: None,
     }
 }
 
@@ -295,8 +296,27 @@ impl Suite {
         self.keeper_execute(&ExecuteMsg::SubmitBatch {})
     }
 
+    /// One `Reconcile`: it books only batches a block before this one proved paid, and
+    /// otherwise returns with `waiting_for`.
     pub fn reconcile(&mut self, limit: Option<u32>) -> Result<Outcome, TxError> {
         self.keeper_execute(&ExecuteMsg::Reconcile { limit })
+    }
+
+    /// Reconciles as a keeper does: when the hub answers that it waits for proof of payout,
+    /// calls again a block later.
+    pub fn reconcile_settled(&mut self, limit: Option<u32>) -> Result<Outcome, TxError> {
+        let outcome = self.reconcile(limit)?;
+        if outcome.attribute("wasm", "waiting_for").is_none() {
+            return Ok(outcome);
+        }
+        self.advance(BLOCK_TIME);
+        self.reconcile(limit)
+    }
+
+    pub fn sweep_rewards(&mut self, denoms: &[&str]) -> Result<Outcome, TxError> {
+        self.keeper_execute(&ExecuteMsg::SweepRewards {
+            denoms: denoms.iter().map(|d| d.to_string()).collect(),
+        })
     }
 
     pub fn withdraw_unbonded(&mut self, user: &str) -> Result<Outcome, TxError> {

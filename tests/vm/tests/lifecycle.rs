@@ -4,6 +4,7 @@
 
 use cosmwasm_std::{Decimal, Uint128};
 use flowstake::hub::{BatchStatus, QueryMsg};
+use flowstake_vm_tests::chain::BLOCK_TIME;
 use flowstake_vm_tests::suite::{Suite, SuiteBuilder, DAY, DENOM, EPOCH, SEED, UNBONDING};
 use flowstake_vm_tests::vm::TxError;
 
@@ -11,11 +12,15 @@ fn suite() -> Suite {
     SuiteBuilder::new().build()
 }
 
-/// The ledger is the chain: what the hub books as delegated is what the chain holds, per
-/// validator and in total, and the derivative supply is the hub's share count.
+/// The ledger is the chain: what the hub books as delegated (the backing and the rewards not
+/// yet vested into it) is what the chain holds, per validator and in total, and the derivative
+/// supply is the hub's share count.
 fn assert_books_match_chain(suite: &mut Suite) {
     let state = suite.state();
-    assert_eq!(state.total_native.u128(), suite.delegated_on_chain());
+    assert_eq!(
+        state.total_native.u128() + state.unvested_rewards.u128(),
+        suite.delegated_on_chain()
+    );
     for validator in suite.hub_validators() {
         assert_eq!(
             validator.delegated.u128(),
@@ -137,6 +142,8 @@ fn harvest_restakes_rewards_less_the_fee() {
     assert_eq!(after.totals.fees.u128(), fee);
     let fee_receiver = suite.fee_receiver.clone();
     assert_eq!(suite.native(&fee_receiver), fee);
+    // A day's rewards at 10 % a year are within the plausible reward rate: they vest at once.
+    assert!(after.unvested_rewards.is_zero());
     assert_eq!(
         after.total_native,
         before.total_native + Uint128::new(rewards - fee)
@@ -192,13 +199,27 @@ fn unbond_queue_cancel_submit_reconcile_withdraw() {
         shares: Uint128::new(4_000_000),
     });
     suite.advance(EPOCH);
+    let submitted_at = suite.now();
     let outcome = suite.submit_batch().unwrap();
+    // The first undelegation replies: the chain's MsgUndelegateResponse sets the completion.
     assert_eq!(
         outcome.trace(),
-        vec!["hub execute:submit_batch", "token execute:burn"]
+        vec![
+            "hub execute:submit_batch",
+            "token execute:burn",
+            "hub reply:3"
+        ]
+    );
+    assert_eq!(outcome.attribute("wasm", "submitted"), Some("true"));
+    let completes_at = (submitted_at + UNBONDING).to_string();
+    assert_eq!(
+        outcome.attribute("wasm", "completes_at"),
+        Some(completes_at.as_str())
     );
     let batch = suite.batch(1);
     assert_eq!(batch.status, BatchStatus::Unbonding);
+    assert_eq!(batch.completes_at, submitted_at + UNBONDING);
+    assert_eq!(suite.state().unbonding_time_observed, Some(UNBONDING));
     assert_eq!(batch.shares.u128(), 4_000_000);
     assert_eq!(batch.native_expected, native_expected);
     assert_eq!(suite.total_supply(), supply_before - 4_000_000);
@@ -213,16 +234,25 @@ fn unbond_queue_cancel_submit_reconcile_withdraw() {
     assert_eq!(suite.requests(&alice)[0].status, BatchStatus::Unbonding);
     assert_books_match_chain(&mut suite);
 
-    // Reconcile: nothing before maturity, then the arrived funds are booked.
+    // Reconcile: nothing before maturity. In the block of completion the chain has not paid
+    // yet (it pays at the block's end) and the hub waits; a block later it books the funds.
     let error = contract_error(suite.reconcile(None));
     assert!(error.contains("no batch has matured"), "{error}");
     suite.advance_to(batch.completes_at);
+    assert_eq!(suite.native(&hub), 0, "paid at the end of the block");
+    let outcome = suite.reconcile(None).unwrap();
+    assert_eq!(outcome.attribute("wasm", "waiting_for"), Some("1"));
+    assert_eq!(outcome.attribute("wasm", "batches"), Some("0"));
+    assert_eq!(suite.batch(1).status, BatchStatus::Unbonding);
+    suite.advance(BLOCK_TIME);
     assert_eq!(
         suite.native(&hub),
         native_expected.u128(),
         "the chain paid out"
     );
-    suite.reconcile(None).unwrap();
+    let outcome = suite.reconcile(None).unwrap();
+    assert_eq!(outcome.attribute("wasm", "batches"), Some("1"));
+    assert_eq!(outcome.attribute("wasm", "batch_ids"), Some("1"));
     let batch = suite.batch(1);
     assert_eq!(batch.status, BatchStatus::Reconciled);
     assert_eq!(batch.native_received, native_expected);
@@ -286,6 +316,12 @@ fn validators_are_added_and_removed_with_their_stake_redelegated() {
     let error = contract_error(suite.remove_validator("validator001"));
     assert!(error.contains("can be redelegated now"), "{error}");
     suite.advance(UNBONDING);
+    let error = contract_error(suite.remove_validator("validator001"));
+    assert!(
+        error.contains("can be redelegated now"),
+        "the redelegation ends at the end of the block: {error}"
+    );
+    suite.advance(BLOCK_TIME);
     suite.remove_validator("validator001").unwrap();
     assert_eq!(suite.delegation_on_chain("validator001"), 0);
     assert_eq!(suite.hub_validators().len(), 2);
@@ -354,4 +390,72 @@ fn a_slash_found_at_sync_lowers_the_rate() {
     let alice = suite.user("alice");
     suite.fund_and_bond(&alice, 1_000_000);
     assert!(suite.shares(&alice) > 1_000_000);
+}
+
+#[test]
+fn sweep_sends_the_collectors_other_denoms_to_the_fee_receiver() {
+    let mut suite = suite();
+    let collector = suite.collector.clone();
+    let fee_receiver = suite.fee_receiver.clone();
+    suite.vm.chain().mint(&collector, "uother", 7_000);
+
+    let outcome = suite.sweep_rewards(&["uother"]).unwrap();
+
+    assert_eq!(
+        outcome.trace(),
+        vec!["hub execute:sweep_rewards", "collector execute:sweep"]
+    );
+    assert_eq!(suite.vm.chain().balance(&collector, "uother"), 0);
+    assert_eq!(suite.vm.chain().balance(&fee_receiver, "uother"), 7_000);
+    // The staking denom only ever leaves the collector through the forward.
+    suite.vm.chain().mint(&collector, DENOM, 5_000);
+    assert!(suite.sweep_rewards(&[DENOM]).is_err());
+    assert_eq!(suite.native(&collector), 5_000);
+    let too_many: Vec<String> = (0..=flowstake::MAX_SWEEP_DENOMS)
+        .map(|i| format!("u{i}"))
+        .collect();
+    let names: Vec<&str> = too_many.iter().map(String::as_str).collect();
+    let error = contract_error(suite.sweep_rewards(&names));
+    assert!(error.contains("per sweep"), "{error}");
+}
+
+#[test]
+fn an_inflow_beyond_a_plausible_reward_enters_the_rate_gradually() {
+    let mut suite = suite();
+    suite.spread_stake(3, 3_000_000);
+    let collector = suite.collector.clone();
+    let before = suite.state();
+    // A transfer to the collector of a tenth of the backing: far beyond an hour's reward.
+    suite.advance(3_600);
+    let inflow = before.total_native.u128() / 10;
+    suite.vm.chain().mint(&collector, DENOM, inflow);
+
+    suite.harvest().unwrap();
+
+    let after = suite.state();
+    assert!(!after.unvested_rewards.is_zero(), "most of it waits");
+    assert!(after.total_native > before.total_native);
+    let restaked = after.total_native - before.total_native + after.unvested_rewards;
+    assert_eq!(restaked, after.totals.rewards - after.totals.fees);
+    assert_books_match_chain(&mut suite);
+    // The breaker is not tripped: bond stays open.
+    let alice = suite.user("alice");
+    suite.fund_and_bond(&alice, 1_000_000);
+
+    // Daily syncs vest it at most at the 50 % a year the hub recognises: a tenth of the
+    // backing takes about two months, and the rate rises every day without a trip.
+    let mut days = 0;
+    let mut rate = suite.state().exchange_rate;
+    while !suite.state().unvested_rewards.is_zero() {
+        assert!(days < 120, "still unvested after {days} days");
+        suite.advance(DAY);
+        let outcome = suite.sync().unwrap();
+        assert!(outcome.attribute("wasm-flowstake_sync", "reason").is_none());
+        let now = suite.state().exchange_rate;
+        assert!(now > rate, "day {days}: {now} after {rate}");
+        rate = now;
+        days += 1;
+    }
+    assert!(days > 30, "vested in {days} days");
+    assert_books_match_chain(&mut suite);
 }

@@ -39,16 +39,18 @@ impl Checker {
         books: &Books,
     ) -> Result<(), Violation> {
         let state = &now.state;
-        // The ledger adds up and never exceeds the chain, validator by validator.
+        // The ledger adds up to the backing and the rewards not yet vested into it, and never
+        // exceeds the chain, validator by validator.
         let ledger_total: u128 = view.ledger.iter().map(|v| v.delegated.u128()).sum();
         self.ensure(
             ctx,
             "solvency",
-            ledger_total == state.total_native.u128(),
+            ledger_total == state.total_native.u128() + state.unvested_rewards.u128(),
             || {
                 format!(
-                    "the ledger adds up to {ledger_total}, total_native is {}",
-                    state.total_native
+                    "the ledger adds up to {ledger_total}, total_native + unvested_rewards is \
+                     {} + {}",
+                    state.total_native, state.unvested_rewards
                 )
             },
         )?;

@@ -137,6 +137,7 @@ impl Checker {
         // Conservation, to the unit.
         let inflow = totals.bonded + totals.rewards + totals.surplus;
         let outflow = state.total_native
+            + state.unvested_rewards
             + totals.unbonding
             + state.reserved_for_claims
             + state.unlocked_surplus
@@ -145,8 +146,9 @@ impl Checker {
             + totals.slashed;
         self.ensure(ctx, "conservation", inflow == outflow, || {
             format!(
-                "bonded + rewards + surplus = {inflow} but total_native + unbonding + reserved + \
-                 unlocked_surplus + paid_out + fees + slashed = {outflow} ({totals:?})"
+                "bonded + rewards + surplus = {inflow} but total_native + unvested_rewards + \
+                 unbonding + reserved + unlocked_surplus + paid_out + fees + slashed = {outflow} \
+                 ({totals:?})"
             )
         })?;
 
@@ -217,12 +219,20 @@ impl Checker {
                 books.owed_reconciled
             )
         })?;
-        self.ensure(ctx, "solvency", native <= now.chain_delegated, || {
-            format!(
-                "the ledger's total_native {native} exceeds the chain's delegations {}",
-                now.chain_delegated
-            )
-        })?;
+        // The ledger's delegations are the backing and the rewards not yet vested into it.
+        let unvested = state.unvested_rewards.u128();
+        self.ensure(
+            ctx,
+            "solvency",
+            native + unvested <= now.chain_delegated,
+            || {
+                format!(
+                    "the ledger's total_native {native} + unvested_rewards {unvested} exceeds \
+                     the chain's delegations {}",
+                    now.chain_delegated
+                )
+            },
+        )?;
 
         // Unbonding: what the chain still owes plus what arrived and is not booked yet is
         // exactly what the submitted batches expect, less the chain's known losses.
@@ -241,8 +251,8 @@ impl Checker {
         )
     }
 
-    /// The rate never falls except through a slash, and never rises except through rewards
-    /// or surplus, beyond rounding: one step moves the backing by less than one unit per
+    /// The rate never falls except through a slash, and never rises except through rewards,
+    /// surplus or unvested rewards vesting, beyond rounding: one step moves the backing by less than one unit per
     /// share at the old rate (`N2 * S1 - N1 * S2 < max(N1, S1)`).
     fn rate_moves(
         &mut self,
@@ -262,7 +272,8 @@ impl Checker {
         })?;
         let earned = new.totals.rewards > old.totals.rewards
             || new.totals.surplus > old.totals.surplus
-            || new.unlocked_surplus < old.unlocked_surplus;
+            || new.unlocked_surplus < old.unlocked_surplus
+            || new.unvested_rewards < old.unvested_rewards;
         let rounding = wide(old.total_native.u128().max(old.total_shares.u128()));
         let within = lhs < rhs || lhs - rhs < rounding;
         self.ensure(ctx, "rate moves", within || earned, || {

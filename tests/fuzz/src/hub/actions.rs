@@ -9,7 +9,7 @@ use flowstake::hub::{
 use flowstake_hub::contract;
 
 use super::messages::edit_json;
-use super::{Saved, World, CHAIN_VALIDATORS, DENOM, MAX_ADVANCE};
+use super::{Saved, World, BLOCK_TIME, CHAIN_VALIDATORS, DENOM, MAX_ADVANCE};
 use crate::input::{Action, Crank, Fund, Hook, Who};
 
 impl World {
@@ -68,7 +68,11 @@ impl World {
                 self.crank(Crank::SubmitBatch);
             }
             Action::MatureReconcileWithdraw { user } => {
+                // In the block of completion the hub waits for proof of payout; a keeper calls
+                // again a block later.
                 self.act(&Action::AdvanceToMaturity);
+                self.crank(Crank::Reconcile(None));
+                self.advance(BLOCK_TIME);
                 self.crank(Crank::Reconcile(None));
                 self.crank(Crank::Withdraw {
                     user: *user,
@@ -174,13 +178,15 @@ impl World {
         }
     }
 
-    /// Time passes: unbondings pay out, redelegations mature.
+    /// The current block ends and time passes: the end of block pays the unbondings and ends
+    /// the redelegations that complete at or before the ending block's time (x/staking's end
+    /// blocker runs after the block's transactions), then a later block begins.
     pub fn advance(&mut self, seconds: u64) {
         let seconds = seconds.min(MAX_ADVANCE);
-        self.env.block.time = self.env.block.time.plus_seconds(seconds);
-        self.env.block.height += (seconds / 5).max(1);
         let now = self.now();
         self.chain.mature(now);
+        self.env.block.time = self.env.block.time.plus_seconds(seconds);
+        self.env.block.height += (seconds / BLOCK_TIME).max(1);
     }
 
     /// A call as the chain would deliver it. The hub never calls itself with these messages,

@@ -55,18 +55,19 @@ impl World {
         }
     }
 
+    pub(crate) fn denom(choice: &DenomChoice) -> String {
+        match choice {
+            DenomChoice::Staking => DENOM.to_string(),
+            DenomChoice::Other => OTHER_DENOM.to_string(),
+            DenomChoice::Raw(raw) => raw.clone(),
+        }
+    }
+
     pub(crate) fn funds(&self, funds: &[Fund]) -> Vec<Coin> {
         funds
             .iter()
             .take(4)
-            .map(|fund| {
-                let denom = match &fund.denom {
-                    DenomChoice::Staking => DENOM.to_string(),
-                    DenomChoice::Other => OTHER_DENOM.to_string(),
-                    DenomChoice::Raw(raw) => raw.clone(),
-                };
-                coin(fund.amount.value(), denom)
-            })
+            .map(|fund| coin(fund.amount.value(), World::denom(&fund.denom)))
             .collect()
     }
 
@@ -109,6 +110,7 @@ impl World {
                 max_fall: permille(fall),
                 max_rise: permille(rise),
             }),
+            max_reward_rate: choice.max_reward_rate_permille.map(permille),
         }
     }
 
@@ -185,6 +187,9 @@ impl World {
                 OwnershipChoice::Accept => OwnershipAction::AcceptOwnership,
                 OwnershipChoice::Renounce => OwnershipAction::RenounceOwnership,
             }),
+            Msg::SweepRewards(denoms) => ExecuteMsg::SweepRewards {
+                denoms: denoms.iter().take(12).map(World::denom).collect(),
+            },
         }
     }
 

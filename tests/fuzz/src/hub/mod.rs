@@ -46,6 +46,8 @@ pub const USERS: usize = 4;
 pub const MAX_ACTIONS: usize = 64;
 /// Edits applied to one message's JSON.
 const MAX_EDITS: usize = 8;
+/// Seconds per block.
+pub const BLOCK_TIME: u64 = 5;
 /// Longest time step: ten years.
 const MAX_ADVANCE: u64 = 10 * 365 * DAY;
 
@@ -59,6 +61,9 @@ pub const SUPPLY_CAP: u128 = 1 << 100;
 /// Reply ids of the hub's two instantiation submessages.
 const REPLY_TOKEN: u64 = 1;
 const REPLY_COLLECTOR: u64 = 2;
+/// Reply id of a batch's first undelegation, answered with the chain's
+/// `MsgUndelegateResponse`.
+pub(crate) const REPLY_BATCH_UNDELEGATED: u64 = 3;
 
 pub type FuzzDeps = OwnedDeps<TxStorage, MockApi, MockQuerier>;
 
@@ -113,6 +118,8 @@ pub enum CallError {
     Hub(ContractError),
     /// The attached funds are more than the chain's supply can hold: nobody has them.
     Bank,
+    /// The reward collector refused the hub's message (a sweep naming the staking denom).
+    Collector(String),
 }
 
 /// What a failed transaction must leave as it was.
@@ -266,6 +273,7 @@ impl World {
                 max_fall: Decimal::percent(u64::from(setup.max_fall_percent % 100)),
                 max_rise: Decimal::percent(u64::from(setup.max_rise_percent % 100)),
             },
+            max_reward_rate: None,
         };
         let chain_validators = CHAIN_VALIDATORS.iter().map(|v| v.to_string()).collect();
         let mut world = World {

@@ -4,14 +4,19 @@
 use cosmwasm_std::testing::{message_info, BankQuerier};
 use cosmwasm_std::{
     coin, coins, from_json, Addr, Api, BankMsg, Binary, Coin, CosmosMsg, Decimal, DistributionMsg,
-    FullDelegation, ReplyOn, Response, StakingMsg, Validator, WasmMsg,
+    FullDelegation, MsgResponse, Reply, ReplyOn, Response, StakingMsg, SubMsg, SubMsgResponse,
+    SubMsgResult, Validator, WasmMsg,
 };
 use cw20::Cw20ExecuteMsg;
+use flowstake::chain::{
+    MsgUndelegateResponse, ProtoCoin, ProtoTimestamp, MSG_UNDELEGATE_RESPONSE_TYPE_URL,
+};
 use flowstake::hub::{ExecuteMsg, QueryMsg};
 use flowstake_hub::contract;
 use flowstake_hub::error::ContractError;
+use prost::Message;
 
-use super::{CallError, World, DENOM};
+use super::{CallError, World, DENOM, REPLY_BATCH_UNDELEGATED};
 use crate::chain::Refusal;
 
 /// A message the hub emitted must be one the chain accepts.
@@ -51,7 +56,10 @@ impl World {
         let now = self.now();
         for sub in &response.messages {
             let msg = &sub.msg;
-            if !self.instantiating {
+            let batch_reply = matches!(msg, CosmosMsg::Staking(StakingMsg::Undelegate { .. }))
+                && sub.reply_on == ReplyOn::Success
+                && sub.id == REPLY_BATCH_UNDELEGATED;
+            if !self.instantiating && !batch_reply {
                 assert_eq!(
                     sub.reply_on,
                     ReplyOn::Never,
@@ -76,6 +84,9 @@ impl World {
                         self.chain
                             .undelegate(validator, &amount.denom, amount.amount.u128(), now);
                     chain_accepts(result, msg);
+                    if batch_reply {
+                        self.undelegated_reply(sub, amount);
+                    }
                 }
                 CosmosMsg::Staking(StakingMsg::Redelegate {
                     src_validator,
@@ -112,7 +123,7 @@ impl World {
                         let result = self.token_message(inner);
                         chain_accepts(result, msg);
                     } else if contract_addr == self.accounts.collector.as_str() {
-                        self.forward(inner)?;
+                        self.collector_message(inner)?;
                     } else {
                         panic!("the hub called an unknown contract: {msg:?}");
                     }
@@ -151,11 +162,82 @@ impl World {
         }
     }
 
-    /// The reward collector's `Forward`: its whole balance goes back to the hub's
-    /// `ReceiveRewards`; with nothing to send it sends nothing.
-    pub(crate) fn forward(&mut self, msg: &Binary) -> Result<(), CallError> {
-        let flowstake::collector::ExecuteMsg::Forward {} =
+    /// The hub's reply to a batch's first undelegation, as the chain gives it: the
+    /// `MsgUndelegateResponse` with the completion time (block time plus the chain's unbonding
+    /// time) in `msg_responses`, and the same bytes in the deprecated `data`. The reply must be
+    /// accepted: the response is what the hub asked for.
+    fn undelegated_reply(&mut self, sub: &SubMsg, amount: &Coin) {
+        let completion = self
+            .env
+            .block
+            .time
+            .plus_seconds(self.chain.unbonding_period);
+        let value = Binary::new(
+            MsgUndelegateResponse {
+                completion_time: Some(ProtoTimestamp {
+                    seconds: completion.seconds() as i64,
+                    nanos: completion.subsec_nanos() as i32,
+                }),
+                amount: Some(ProtoCoin {
+                    denom: amount.denom.clone(),
+                    amount: amount.amount.to_string(),
+                }),
+            }
+            .encode_to_vec(),
+        );
+        #[allow(deprecated)]
+        let reply = Reply {
+            id: sub.id,
+            payload: sub.payload.clone(),
+            gas_used: 0,
+            result: SubMsgResult::Ok(SubMsgResponse {
+                events: vec![],
+                data: Some(value.clone()),
+                msg_responses: vec![MsgResponse {
+                    type_url: MSG_UNDELEGATE_RESPONSE_TYPE_URL.to_string(),
+                    value,
+                }],
+            }),
+        };
+        let response = contract::reply(self.deps.as_mut(), self.env.clone(), reply)
+            .unwrap_or_else(|err| panic!("the hub refused the chain's undelegation reply: {err}"));
+        assert!(
+            response.messages.is_empty(),
+            "the undelegation reply sends messages: {response:?}"
+        );
+    }
+
+    /// What the reward collector does with the hub's message: `Forward` sends its whole
+    /// balance back to the hub's `ReceiveRewards` (nothing with nothing to send); `Sweep`
+    /// refuses the staking denom and sends its balance of the others (none on this chain).
+    pub(crate) fn collector_message(&mut self, msg: &Binary) -> Result<(), CallError> {
+        let msg: flowstake::collector::ExecuteMsg =
             from_json(msg).expect("the hub sends the collector a collector message");
+        match msg {
+            flowstake::collector::ExecuteMsg::Forward {} => self.forward(),
+            flowstake::collector::ExecuteMsg::Sweep { denoms, receiver } => {
+                let config: flowstake::hub::ConfigResponse = from_json(
+                    self.query_pushed(QueryMsg::Config {})
+                        .expect("the hub answers its config"),
+                )
+                .expect("a config answer");
+                assert_eq!(
+                    receiver,
+                    config.fee_receiver.as_str(),
+                    "a sweep to another account than the fee receiver"
+                );
+                if denoms.iter().any(|d| d == DENOM) {
+                    return Err(CallError::Collector(format!(
+                        "the collector refuses to sweep the staking denom {DENOM}"
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The reward collector's `Forward`.
+    fn forward(&mut self) -> Result<(), CallError> {
         let amount = self.chain.collector_balance;
         if amount == 0 {
             return Ok(());

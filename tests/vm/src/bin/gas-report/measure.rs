@@ -2,6 +2,7 @@
 //! call it made, per contract.
 
 use flowstake::hub::{BatchStatus, QueryMsg, RedemptionRateResponse, StateResponse};
+use flowstake_vm_tests::chain::BLOCK_TIME;
 use flowstake_vm_tests::floor::Floor;
 use flowstake_vm_tests::suite::{Suite, SuiteBuilder, DAY};
 use flowstake_vm_tests::vm::{CallGas, Outcome};
@@ -189,10 +190,20 @@ pub fn at_validators(validators: usize) -> AtValidators {
     }
     expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
 
-    // The first two batches mature and are reconciled; the others are not.
+    // The first two batches mature and are reconciled; the others are not. In the block that
+    // reaches the second's completion the hub waits for proof of payout; the reconcile
+    // measured is the one a block later that books both.
     let completes_at = suite.batch(WITHDRAW_CLAIMABLE as u64).completes_at;
     suite.advance_to(completes_at);
+    let waiting = expect(
+        suite.reconcile(None),
+        "reconcile in the block of completion",
+    );
+    assert!(waiting.attribute("wasm", "waiting_for").is_some());
+    suite.advance(BLOCK_TIME);
     let outcome = expect(suite.reconcile(None), "reconcile");
+    let booked = WITHDRAW_CLAIMABLE.to_string();
+    assert_eq!(outcome.attribute("wasm", "batches"), Some(booked.as_str()));
     ops.push(("reconcile", Measured::of(&outcome, &suite)));
     let requests = suite.requests(&alice);
     assert_eq!(requests.len(), WITHDRAW_REQUESTS);
@@ -222,7 +233,10 @@ pub fn at_validators(validators: usize) -> AtValidators {
     ops.push(("remove_validator", Measured::of(&outcome, &suite)));
 
     let state: StateResponse = suite.state();
-    assert_eq!(state.total_native.u128(), suite.delegated_on_chain());
+    assert_eq!(
+        state.total_native.u128() + state.unvested_rewards.u128(),
+        suite.delegated_on_chain()
+    );
 
     ops.sort_by_key(|(name, _)| OPERATIONS.iter().position(|o| o == name));
     AtValidators { validators, ops }

@@ -460,11 +460,12 @@ the writes, the response with its two messages and five attributes), against the
     }
     out.push_str(
         "\n`sync` is the part harvest, submit batch and reconcile share: one `AllDelegations` \
-         query (its answer grows by one delegation per validator and is charged per byte), and \
-         the load of every validator of the set from storage to compare it with the chain. \
+         and one `AllValidators` query (their answers grow by one delegation and one validator \
+         per validator and are charged per byte), and the load of every validator of the set from storage to compare it with the chain. \
          Harvest adds one `WithdrawDelegatorReward` message per delegated validator; submit \
          batch adds the pro-rata split, one ledger write and one `Undelegate` message per \
-         validator. No operation makes a query or a reply per validator: the host part per \
+         validator, and one reply (the first undelegation's `MsgUndelegateResponse`). No \
+         operation makes a query or a reply per validator: the host part per \
          validator is the answer's bytes and the ledger's storage reads and writes; the rest \
          is wasm execution (decoding the answer and the ledger entries, building the \
          messages).\n",
