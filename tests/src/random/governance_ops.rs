@@ -214,10 +214,22 @@ impl World {
             .redelegations
             .keys()
             .any(|(_, to)| *to == address);
+        let candidate =
+            |v: &&Validator| v.address != address && !v.paused && !v.inactive && v.weight > 0;
+        // The hub skips, and marks inactive, a destination holding none of its stake that the
+        // chain has deleted since the last sync.
+        let vanished: Vec<String> = before
+            .ledger
+            .values()
+            .filter(candidate)
+            .filter(|v| v.delegated.is_zero() && !before.on_chain.contains(&v.address))
+            .map(|v| v.address.clone())
+            .collect();
         let rest: Vec<&Validator> = before
             .ledger
             .values()
-            .filter(|v| v.address != address && !v.paused && !v.inactive && v.weight > 0)
+            .filter(candidate)
+            .filter(|v| !vanished.contains(&v.address))
             .collect();
         let Some(removed) = before.ledger.get(&address) else {
             return match result {
@@ -242,6 +254,9 @@ impl World {
                 let surplus = on_chain.saturating_sub(ledger);
                 let mut expected = before.clone();
                 expected.ledger.remove(&address);
+                for gone in &vanished {
+                    expected.ledger.get_mut(gone).expect("in the set").inactive = true;
+                }
                 let weights: Vec<u128> = rest.iter().map(|v| u128::from(v.weight)).collect();
                 let mut parts = vec![];
                 for validator in &rest {
