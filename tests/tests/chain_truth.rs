@@ -537,3 +537,45 @@ fn removing_a_validator_never_redelegates_into_one_the_chain_deleted() {
         .unwrap();
     assert!(!gone.active);
 }
+
+#[test]
+fn a_harvest_and_the_next_sync_together_never_trip_the_breaker_on_rewards() {
+    // Found by the random-operation suite: a harvest vests twice after its sync (the surplus
+    // it re-stakes, then the collector's forward), and the next sync once more. Each vest was
+    // held to half the rise bound of the backing, but together they crossed the bound and
+    // paused bond and unbond for everyone. Rise bound 0.6 %, a week of allowance (0.96 %).
+    let mut suite = SuiteBuilder::new()
+        .validators(3)
+        .epoch_days(4)
+        .apr(Decimal::zero())
+        .rate_bounds(Decimal::percent(1), Decimal::permille(6))
+        .build();
+    suite.bond(ALICE, 100_000_000).unwrap();
+    submit(&mut suite, ALICE, REQUEST);
+    // A stray transfer to the hub becomes surplus at reconcile; another goes to the collector.
+    suite.donate(MALLORY, 5_000_000).unwrap();
+    suite.advance_days(22);
+    suite.reconcile().unwrap();
+    assert!(!suite.state().unlocked_surplus.is_zero());
+    let collector = suite.collector.clone();
+    suite.send_native(MALLORY, &collector, 5_000_000).unwrap();
+    let rate_before = suite.redemption_rate().redemption_rate;
+    suite.harvest().unwrap();
+    suite.advance_seconds(BLOCK_SECONDS);
+    suite.sync().unwrap();
+    assert!(suite.paused().is_empty(), "paused {:?}", suite.paused());
+    // All vests since the harvest's sync: half the bound at most.
+    let rise = suite.redemption_rate().redemption_rate - rate_before;
+    assert!(
+        rise <= rate_before * Decimal::permille(3),
+        "the rate rose {rise} from {rate_before}"
+    );
+    assert!(!suite.state().unvested_rewards.is_zero());
+    // Harvests and syncs a week apart recognise the rest without a pause.
+    for _ in 0..5 {
+        suite.advance_days(7);
+        suite.harvest().unwrap();
+        suite.sync().unwrap();
+        assert!(suite.paused().is_empty());
+    }
+}

@@ -36,6 +36,22 @@ fn ci_run(name: &str, mix: Mix) {
         panic!("{violation}");
     }
     assert!(stats.operations >= share);
+    // The chain's own events are drawn and played, not only listed.
+    for name in [
+        "set_unbonding_time",
+        "tombstone",
+        "retire",
+        "donate",
+        "slash",
+        "jail",
+    ] {
+        let (played, _) = stats.by_op.get(name).copied().unwrap_or_default();
+        assert!(played > 0, "{name} was never played");
+    }
+    assert!(
+        stats.deleted_validators > 0,
+        "the chain never deleted a validator"
+    );
 }
 
 #[test]

@@ -8,7 +8,8 @@ use flowstake::hub::Operation;
 
 use crate::error::ContractError;
 use crate::math::{
-    allowance_time_used, exchange_rate, rate_move, reward_allowance, split_loss, vestable, RateMove,
+    allowance_time_used, exchange_rate, rate_move, reward_allowance, split_loss, vestable,
+    vesting_headroom, RateMove,
 };
 use crate::state::{validators, Config, State, Validator, PAUSED};
 
@@ -111,7 +112,9 @@ pub fn observe_block(state: &mut State, env: &Env) {
 
 /// Moves unvested rewards into the backing as far as [`vestable`] allows for the time since the
 /// last recognition (rewards accrue on the chain every second, so the allowance does too, but
-/// at most one [`crate::math::VESTING_WINDOW`] of it is ever stored up).
+/// at most one [`crate::math::VESTING_WINDOW`] of it is ever stored up), and never beyond
+/// [`vesting_headroom`]: all vests since the last sync together raise the rate by at most half
+/// the rise bound, so recognised rewards alone never trip the breaker.
 pub fn vest(state: &mut State, config: &Config, now: u64) -> Uint128 {
     if state.unvested_rewards.is_zero() {
         return Uint128::zero();
@@ -125,7 +128,13 @@ pub fn vest(state: &mut State, config: &Config, now: u64) -> Uint128 {
         config.max_reward_rate,
         elapsed,
         config.rate_bounds.max_rise,
-    );
+    )
+    .min(vesting_headroom(
+        state.total_native,
+        state.total_shares,
+        state.last_sync_rate,
+        config.rate_bounds.max_rise,
+    ));
     if !vested.is_zero() {
         // Only the time the vested amount needed is used up: a small vest (claim dust, say)
         // leaves the rest of the allowance to the rewards that follow it.

@@ -127,6 +127,23 @@ pub fn vestable(
     unvested.min(by_time).min(by_bound)
 }
 
+/// How much vesting may still add to `total_native` before the rate would stand more than half
+/// the rise bound above `last_sync_rate` (the rate the breaker compares with): several vests
+/// between two syncs (a sync's, then a harvest's) share one half-bound step, so recognised
+/// rewards alone never trip the breaker. Rounds down; zero once the rate is at that ceiling.
+pub fn vesting_headroom(
+    total_native: Uint128,
+    total_shares: Uint128,
+    last_sync_rate: Decimal,
+    max_rise: Decimal,
+) -> Uint128 {
+    let ceiling = last_sync_rate * (Decimal::one() + max_rise * Decimal::percent(50));
+    total_shares
+        .checked_mul_floor(ceiling)
+        .unwrap_or(Uint128::MAX)
+        .saturating_sub(total_native)
+}
+
 /// The plausible reward on `total_native` at `max_reward_rate` a year for `elapsed` seconds
 /// (counted up to [`VESTING_WINDOW`]). Rounds down.
 pub fn reward_allowance(total_native: Uint128, max_reward_rate: Decimal, elapsed: u64) -> Uint128 {

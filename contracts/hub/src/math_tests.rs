@@ -184,6 +184,31 @@ fn vesting_is_bounded_by_time_window_and_rise_bound() {
 }
 
 #[test]
+fn vests_between_two_syncs_share_one_half_bound_step() {
+    let rise = Decimal::percent(2);
+    // At the last sync's rate, 1 % of the backing may still vest.
+    assert_eq!(
+        vesting_headroom(u(1_000_000), u(1_000_000), Decimal::one(), rise),
+        u(10_000)
+    );
+    // A vest since then used 6,000 of it: 4,000 are left for the next one.
+    assert_eq!(
+        vesting_headroom(u(1_006_000), u(1_000_000), Decimal::one(), rise),
+        u(4_000)
+    );
+    // At or above the ceiling (a donation re-staked, say): nothing.
+    assert_eq!(
+        vesting_headroom(u(1_020_000), u(1_000_000), Decimal::one(), rise),
+        u(0)
+    );
+    // A rate of 1.5: the ceiling is 1.515 per share, rounded down.
+    assert_eq!(
+        vesting_headroom(u(1_500), u(1_000), Decimal::percent(150), rise),
+        u(15)
+    );
+}
+
+#[test]
 fn a_partial_vest_uses_only_its_share_of_the_time() {
     // 10 of an allowance of 100 earned over 1_000 s uses 100 s of it.
     assert_eq!(allowance_time_used(1_000, u(10), u(100)), 100);

@@ -31,3 +31,20 @@ pub struct MsgUndelegateResponse {
     #[prost(message, optional, tag = "2")]
     pub amount: Option<ProtoCoin>,
 }
+
+impl MsgUndelegateResponse {
+    /// The response x/staking gives for an undelegation of `amount` completing at
+    /// `completion` (to the nanosecond).
+    pub fn new(completion: cosmwasm_std::Timestamp, amount: &cosmwasm_std::Coin) -> Self {
+        Self {
+            completion_time: Some(ProtoTimestamp {
+                seconds: i64::try_from(completion.seconds()).unwrap_or(i64::MAX),
+                nanos: i32::try_from(completion.subsec_nanos()).unwrap_or(0),
+            }),
+            amount: Some(ProtoCoin {
+                denom: amount.denom.clone(),
+                amount: amount.amount.to_string(),
+            }),
+        }
+    }
+}

@@ -133,6 +133,7 @@ pub enum FuzzOp {
     Donate {
         user: u8,
         native: u32,
+        to: u8,
     },
     HolderBurn {
         user: u8,
@@ -184,6 +185,16 @@ pub enum FuzzOp {
     },
     Unjail {
         validator: u8,
+    },
+    Tombstone {
+        validator: u8,
+        permille: u16,
+    },
+    Retire {
+        validator: u8,
+    },
+    SetUnbondingTime {
+        seconds: u32,
     },
 }
 
@@ -267,9 +278,14 @@ impl FuzzOp {
                 user: user(u),
                 native: native.value(),
             },
-            FuzzOp::Donate { user: u, native } => Op::Donate {
+            FuzzOp::Donate {
+                user: u,
+                native,
+                to,
+            } => Op::Donate {
                 user: user(u),
                 native: u128::from(native % 10_000_000) + 1,
+                to: *to,
             },
             FuzzOp::HolderBurn { user: u } => Op::HolderBurn { user: user(u) },
             FuzzOp::Harvest => Op::Harvest,
@@ -325,6 +341,20 @@ impl FuzzOp {
             },
             FuzzOp::Unjail { validator } => Op::Unjail {
                 validator: usize::from(*validator),
+            },
+            FuzzOp::Tombstone {
+                validator,
+                permille: p,
+            } => Op::Tombstone {
+                validator: usize::from(*validator),
+                permille: p % 100 + 1,
+            },
+            FuzzOp::Retire { validator } => Op::Retire {
+                validator: usize::from(*validator),
+            },
+            // A minute to four weeks.
+            FuzzOp::SetUnbondingTime { seconds } => Op::SetUnbondingTime {
+                seconds: 60 + u64::from(*seconds) % (28 * DAY),
             },
         }
     }

@@ -176,7 +176,16 @@ pub fn vest(state: &mut State, config: &Config, now: u64) -> u128 {
         .mul_floor(config.rate_bounds.max_rise)
         .u128()
         / 2;
-    let vested = unvested.min(allowance).min(by_bound);
+    // Nor beyond half the rise bound above the rate of the last sync, however many vests
+    // share the step: the ceiling's shares times rate, rounded down, less the backing.
+    let ceiling = state.last_sync_rate
+        * (Decimal::one() + config.rate_bounds.max_rise * Decimal::percent(50));
+    let headroom = state
+        .total_shares
+        .checked_mul_floor(ceiling)
+        .map_or(u128::MAX, |v| v.u128())
+        .saturating_sub(native);
+    let vested = unvested.min(allowance).min(by_bound).min(headroom);
     if vested > 0 {
         let used = if vested >= allowance {
             elapsed
@@ -243,6 +252,9 @@ pub struct Synced {
     pub total_native: u128,
     /// Whether the rate moved beyond the bounds since the last sync.
     pub beyond_bounds: bool,
+    /// Whether it did only because of what entered the rate (vested rewards, the stake
+    /// share rounding left behind): an inflow, which anyone can send, tripped the breaker.
+    pub inflow_tripped: bool,
 }
 
 /// The sync every harvest, submission, reconcile and `Sync` starts with.
@@ -273,7 +285,11 @@ pub fn sync(before: &Observation) -> Synced {
     let vested = vest(&mut state, &before.config, before.now);
     let total_native = state.total_native.u128();
     let rate = rate(total_native, state.total_shares.u128());
-    let beyond_bounds = beyond_bounds(state.last_sync_rate, rate, &before.config.rate_bounds);
+    let bounds = &before.config.rate_bounds;
+    let beyond_bounds = beyond_bounds(state.last_sync_rate, rate, bounds);
+    let without_inflow = self::rate(total_native - surplus - vested, state.total_shares.u128());
+    let inflow_tripped =
+        beyond_bounds && !self::beyond_bounds(state.last_sync_rate, without_inflow, bounds);
     state.last_sync = before.now;
     state.last_sync_rate = rate;
     Synced {
@@ -284,6 +300,7 @@ pub fn sync(before: &Observation) -> Synced {
         vested,
         total_native,
         beyond_bounds,
+        inflow_tripped,
     }
 }
 

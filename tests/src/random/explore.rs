@@ -140,6 +140,10 @@ pub fn report(name: &str, stats: &Stats, violations: &[String], elapsed: Duratio
     for (reason, count) in &stats.by_refusal {
         eprintln!("  refused: {reason:<40} {count:>10}");
     }
+    eprintln!(
+        "  validators deleted by the chain: {}",
+        stats.deleted_validators
+    );
     for violation in violations {
         eprintln!("violation: {violation}");
     }

@@ -1,6 +1,8 @@
 //! The invariants that hold in every state, checked on each observation, and the rule on how
 //! the exchange rate may move across one operation (invariant 4).
 
+use std::collections::BTreeSet;
+
 use cosmwasm_std::Uint256;
 
 use super::expect::mul_div;
@@ -78,6 +80,35 @@ impl World {
                 obs.hub_native
             )
         })?;
+        // What the chain paid for batches not yet reconciled is held, never booked as surplus
+        // nor re-staked while they are owed (batches completing in the same second share one
+        // payout, counted once), but for a shortfall split between batches settled apart.
+        let owed_completions: BTreeSet<u64> = obs
+            .batches
+            .values()
+            .filter(|batch| !batch.reconciled)
+            .map(|batch| batch.completes_at)
+            .collect();
+        let owed: u128 = owed_completions
+            .iter()
+            .filter_map(|at| self.model.paid_by_completion.get(at))
+            .sum();
+        if owed == 0 {
+            self.model.shortfall_split = 0;
+        }
+        let split = self.model.shortfall_split;
+        ensure(
+            obs.hub_native + split >= reserved + unlocked + owed,
+            "1 solvency",
+            || {
+                format!(
+                    "hub balance {} below reserved {reserved}, unlocked surplus {unlocked} and \
+                    {owed} the chain paid for batches not yet reconciled (less a shortfall \
+                    split of {split})",
+                    obs.hub_native
+                )
+            },
+        )?;
         ensure(
             state.totals.unbonding.u128() == unbonding_claims,
             "1 solvency",
@@ -298,6 +329,18 @@ impl World {
             )?;
         }
         Ok(())
+    }
+
+    /// No inflow pauses anything: rewards and donations enter the rate gradually, so the rate
+    /// bounds trip only on what the chain took (a slash), never on what anyone sent.
+    pub fn no_inflow_trips(&mut self, synced: &super::expect::Synced) -> Checked {
+        self.stats.invariant_checks += 1;
+        ensure(!synced.inflow_tripped, "9 inflows", || {
+            format!(
+                "the rate bounds tripped on an inflow: {} vested, {} surplus",
+                synced.vested, synced.surplus
+            )
+        })
     }
 
     /// Invariant 4: across the last operation the rate fell only by `slashed` (a loss the operation

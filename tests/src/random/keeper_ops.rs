@@ -24,6 +24,7 @@ impl World {
         let result = self.execute_hub(&keeper, &ExecuteMsg::Harvest {}, &[]);
         let before = self.observe_next();
         let synced = sync(&before);
+        self.no_inflow_trips(&synced)?;
         let paused = before.is_paused(Operation::Harvest);
         let no_target = peek_target(&synced.ledger, &before.on_chain).is_none();
         let emptied = self.emptied_validators();
@@ -116,6 +117,7 @@ impl World {
             return self.refused(&err, &before, &[], |_| false);
         }
         let synced = sync(&before);
+        self.no_inflow_trips(&synced)?;
         let mut expected = before.clone();
         apply_sync(&mut expected, &synced);
         same_books("sync", &expected, &self.last)?;
@@ -179,6 +181,7 @@ impl World {
         users: &[usize],
     ) -> Result<bool, super::Violation> {
         let synced = sync(before);
+        self.no_inflow_trips(&synced)?;
         let now = before.now;
         let mut expected = before.clone();
         apply_sync(&mut expected, &synced);
@@ -196,9 +199,16 @@ impl World {
         expected.state.total_native -= Uint128::new(native);
         expected.state.total_shares -= Uint128::new(batch_shares);
         expected.state.totals.unbonding += Uint128::new(native);
-        let completion = before.time_nanos + self.chain_unbonding_time() * 1_000_000_000;
-        let completes_at = completion / 1_000_000_000 + u64::from(completion % 1_000_000_000 > 0);
-        expected.state.unbonding_time_observed = Some(completes_at - now);
+        // The chain's completion time of the batch's entries; a batch worth nothing
+        // undelegates nothing and completes at once.
+        let completes_at = if native == 0 {
+            now
+        } else {
+            let completion = before.time_nanos + self.chain_unbonding_time() * 1_000_000_000;
+            let completes_at = completion.div_ceil(1_000_000_000);
+            expected.state.unbonding_time_observed = Some(completes_at - now);
+            completes_at
+        };
         let id = before.pending.id;
         expected.batches.insert(
             id,
@@ -275,7 +285,7 @@ impl World {
                 .cloned()
                 .unwrap_or_default();
             let entry = match new.split_last() {
-                Some((entry, rest)) if rest == old.as_slice() => *entry,
+                Some((entry, rest)) if rest == old.as_slice() => entry.balance,
                 _ => {
                     return Err(fail(
                         "7 chain",
@@ -302,9 +312,9 @@ impl World {
         Ok(true)
     }
 
-    /// The chain's unbonding time, which the scenario set.
+    /// The chain's unbonding time: the scenario's, or what chain governance last set.
     pub fn chain_unbonding_time(&self) -> u64 {
-        self.params.unbonding_days * 86_400
+        self.model.chain_unbonding_seconds
     }
 
     /// Reconcile. After its sync (which records this block), the open batches whose completion
@@ -323,6 +333,7 @@ impl World {
             .unwrap_or(DEFAULT_RECONCILE_LIMIT)
             .clamp(1, MAX_RECONCILE_LIMIT) as usize;
         let synced = sync(&before);
+        self.no_inflow_trips(&synced)?;
         let paid_through = synced.state.paid_through;
         let cursor = before.state.next_reconcile_id;
         let open: Vec<&Batch> = before
@@ -374,6 +385,9 @@ impl World {
                 let mut expected = before.clone();
                 apply_sync(&mut expected, &synced);
                 if !waiting {
+                    if paid.len() > 1 {
+                        self.model.shortfall_split += shortfall;
+                    }
                     let mut order: Vec<usize> = (0..paid.len()).collect();
                     order.sort_by_key(|&i| (paid[i].completes_at, paid[i].id));
                     order.truncate(take);

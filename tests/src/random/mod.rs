@@ -98,6 +98,8 @@ pub struct Stats {
     pub by_op: BTreeMap<&'static str, (u64, u64)>,
     /// Refusals by reason (the error's variant).
     pub by_refusal: BTreeMap<String, u64>,
+    /// Validators x/staking deleted (unbonded with no shares left).
+    pub deleted_validators: u64,
 }
 
 impl Stats {
@@ -106,6 +108,7 @@ impl Stats {
         self.refused += other.refused;
         self.invariant_checks += other.invariant_checks;
         self.scenarios += other.scenarios;
+        self.deleted_validators += other.deleted_validators;
         for (name, (played, refused)) in &other.by_op {
             let entry = self.by_op.entry(name).or_default();
             entry.0 += played;

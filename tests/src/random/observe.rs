@@ -23,8 +23,8 @@ use crate::suite::Suite;
 pub struct ChainView {
     /// Validator -> what the hub's delegation is worth (none below one unit).
     pub delegations: BTreeMap<String, u128>,
-    /// Validator -> balances of the hub's unbonding entries not yet paid out.
-    pub unbonding: BTreeMap<String, Vec<u128>>,
+    /// Validator -> the hub's unbonding entries not yet paid out, oldest first.
+    pub unbonding: BTreeMap<String, Vec<ChainEntry>>,
     /// (source, destination) -> number of the hub's redelegation entries still maturing.
     pub redelegations: BTreeMap<(String, String), usize>,
     /// Bank balance of the staking pool: every bonded and unbonding token of the chain.
@@ -37,12 +37,25 @@ impl ChainView {
     }
 
     pub fn unbonding_total(&self) -> u128 {
-        self.unbonding.values().flatten().sum()
+        self.unbonding
+            .values()
+            .flatten()
+            .map(|entry| entry.balance)
+            .sum()
     }
 
     pub fn delegation(&self, validator: &str) -> u128 {
         self.delegations.get(validator).copied().unwrap_or(0)
     }
+}
+
+/// One unbonding entry of the hub on the chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainEntry {
+    /// The chain's completion time, in seconds rounded up (as the hub records it).
+    pub completes_at: u64,
+    /// What the chain will pay out: the entry's balance less slashes.
+    pub balance: u128,
 }
 
 /// The hub, its token and the chain, as seen after one operation.
@@ -205,12 +218,12 @@ impl Suite {
         let unbonding = match (previous, stake_moves) {
             (Some(previous), StakeMoves::Nowhere | StakeMoves::To(_)) => previous.unbonding.clone(),
             _ => {
-                let mut unbonding: BTreeMap<String, Vec<u128>> = BTreeMap::new();
+                let mut unbonding: BTreeMap<String, Vec<ChainEntry>> = BTreeMap::new();
                 for (validator, entry) in self.app.unbonding_entries(&self.hub) {
-                    unbonding
-                        .entry(validator)
-                        .or_default()
-                        .push(entry.balance.u128());
+                    unbonding.entry(validator).or_default().push(ChainEntry {
+                        completes_at: entry.completion_time.nanos().div_ceil(1_000_000_000),
+                        balance: entry.balance.u128(),
+                    });
                 }
                 unbonding
             }
@@ -219,7 +232,12 @@ impl Suite {
         for (source, destination, _) in self.app.redelegation_entries(&self.hub) {
             *redelegations.entry((source, destination)).or_default() += 1;
         }
-        let bonded = pool - unbonding.values().flatten().sum::<u128>();
+        let bonded = pool
+            - unbonding
+                .values()
+                .flatten()
+                .map(|entry| entry.balance)
+                .sum::<u128>();
         // No delegation moved: the pool's bonded tokens are the same and no redelegation
         // entry appeared (entries only mature with time).
         let unmoved = |previous: &ChainView| {

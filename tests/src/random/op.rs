@@ -81,10 +81,12 @@ pub enum Op {
         user: usize,
         native: u128,
     },
-    /// A bank transfer to the hub that nobody asked for.
+    /// A bank transfer nobody asked for, to one of the protocol's addresses (`to` modulo 3:
+    /// the hub, the reward collector, the derivative token).
     Donate {
         user: usize,
         native: u128,
+        to: u8,
     },
     /// A holder burning derivative directly; the token must refuse.
     HolderBurn {
@@ -155,6 +157,21 @@ pub enum Op {
     Unjail {
         validator: usize,
     },
+    /// A double sign: the chain slashes `permille` for an infraction at the oldest entry it
+    /// can reach and jails the validator for good.
+    Tombstone {
+        validator: usize,
+        permille: u16,
+    },
+    /// The validator is jailed and time passes beyond the unbonding time, so that x/staking
+    /// unbonds it, and deletes it if no shares are left.
+    Retire {
+        validator: usize,
+    },
+    /// Chain governance sets x/staking's unbonding time; entries already made keep theirs.
+    SetUnbondingTime {
+        seconds: u64,
+    },
 }
 
 impl Op {
@@ -187,6 +204,9 @@ impl Op {
             Op::Slash { .. } => "slash",
             Op::Jail { .. } => "jail",
             Op::Unjail { .. } => "unjail",
+            Op::Tombstone { .. } => "tombstone",
+            Op::Retire { .. } => "retire",
+            Op::SetUnbondingTime { .. } => "set_unbonding_time",
         }
     }
 }

@@ -136,8 +136,11 @@ fn user_op(limits: Limits) -> impl Strategy<Value = Op> {
         permille,
     });
     let round_trip = (user(), native()).prop_map(|(user, native)| Op::RoundTrip { user, native });
-    let donate =
-        (user(), 1..=10_000_000u128).prop_map(|(user, native)| Op::Donate { user, native });
+    let donate = (user(), 1..=10_000_000u128, 0..3u8).prop_map(|(user, native, to)| Op::Donate {
+        user,
+        native,
+        to,
+    });
     prop_oneof![
         20 => bond,
         12 => queue,
@@ -145,7 +148,7 @@ fn user_op(limits: Limits) -> impl Strategy<Value = Op> {
         8 => withdraw,
         4 => transfer,
         3 => round_trip,
-        1 => donate,
+        2 => donate,
         1 => user().prop_map(|user| Op::HolderBurn { user }),
     ]
 }
@@ -199,6 +202,13 @@ fn chain_op(limits: Limits) -> impl Strategy<Value = Op> {
             at_oldest_entry,
         },
     );
+    let tombstone = (validator(), 1..=100u16).prop_map(|(validator, permille)| Op::Tombstone {
+        validator,
+        permille,
+    });
+    // Governance shortens or lengthens the unbonding time: a minute to four weeks.
+    let unbonding = prop_oneof![60..=DAY, Just(DAY), Just(3 * DAY), 7 * DAY..=28 * DAY]
+        .prop_map(|seconds| Op::SetUnbondingTime { seconds });
     prop_oneof![
         8 => advance,
         4 => Just(Op::AdvanceToSubmit),
@@ -206,6 +216,9 @@ fn chain_op(limits: Limits) -> impl Strategy<Value = Op> {
         2 => slash,
         1 => validator().prop_map(|validator| Op::Jail { validator }),
         1 => validator().prop_map(|validator| Op::Unjail { validator }),
+        1 => tombstone,
+        1 => validator().prop_map(|validator| Op::Retire { validator }),
+        1 => unbonding,
     ]
 }
 

@@ -343,6 +343,7 @@ impl World {
         let batch_id = self.last.pending.id;
         // The submission's sync in this block: what it finds beyond the ledger and what vests.
         let synced = sync(&self.last);
+        self.no_inflow_trips(&synced)?;
         let total_shares = self.last.total_shares();
         let (_, submitted) = self.queue_unbond(user, shares)?;
         if !submitted {
@@ -364,20 +365,31 @@ impl World {
         })
     }
 
-    pub fn donate(&mut self, drawn: usize, native: u128) -> Checked {
+    /// A transfer nobody asked for to the hub, the collector or the token: it moves that
+    /// address's balance and nothing in the books (the hub holds it in suspense, the collector
+    /// forwards it as rewards at the next harvest, which vest gradually).
+    pub fn donate(&mut self, drawn: usize, native: u128, to: u8) -> Checked {
         let user = self.user_index(drawn);
         let sender = self.user(user);
-        let hub = self.suite.hub.clone();
+        let recipient = match to % 3 {
+            0 => self.suite.hub.clone(),
+            1 => self.suite.collector.clone(),
+            _ => self.suite.token.clone(),
+        };
         self.suite
             .app
-            .send_tokens(sender, hub, &coins(native, DENOM))
+            .send_tokens(sender, recipient, &coins(native, DENOM))
             .expect("a funded user can send");
         let before = self.observe_next();
         *self.model.native[user].as_mut().expect("funded") -= native;
         let mut expected = before.clone();
-        expected.hub_native += native;
+        match to % 3 {
+            0 => expected.hub_native += native,
+            1 => expected.collector_native += native,
+            _ => {}
+        }
         same_books(
-            "donation moves nothing but the hub's balance",
+            "a donation moves nothing but the recipient's balance",
             &expected,
             &self.last,
         )?;

@@ -52,6 +52,19 @@ pub struct Model {
     /// Stake left on validators removed after a slash (the chain's rounding of their
     /// redelegations), by validator.
     pub stranded: BTreeMap<String, u128>,
+    /// x/staking's unbonding time now, in seconds (chain governance may change it), and the
+    /// longest it has been.
+    pub chain_unbonding_seconds: u64,
+    pub longest_chain_unbonding: u64,
+    /// What the chain paid out to the hub for its unbonding entries, by completion time
+    /// (seconds, rounded up): all entries of one batch share one, so this is what each batch
+    /// is owed, learnt from the chain rather than from the hub.
+    pub paid_by_completion: BTreeMap<u64, u128>,
+    /// A shortfall reconcile split between several paid batches, newest submission first: the
+    /// chain does not say which batch's entries lost it, so up to that much may sit with
+    /// another batch than the one the chain shorted (the bound the design states). Cleared
+    /// once no batch the chain paid is left unreconciled.
+    pub shortfall_split: u128,
 }
 
 impl Model {
@@ -143,6 +156,8 @@ impl World {
             shares: vec![0; params.users],
             minted: params.seed,
             bonded: params.seed,
+            chain_unbonding_seconds: params.unbonding_days * 86_400,
+            longest_chain_unbonding: params.unbonding_days * 86_400,
             ..Model::default()
         };
         let mut world = Self {
@@ -199,7 +214,9 @@ impl World {
             | Op::Harvest
             | Op::SubmitBatch
             | Op::RemoveValidator { .. }
-            | Op::Slash { .. } => StakeMoves::Anywhere,
+            | Op::Slash { .. }
+            | Op::Tombstone { .. } => StakeMoves::Anywhere,
+            Op::Retire { .. } => StakeMoves::Time,
             _ => StakeMoves::Nowhere,
         };
         match *op {
@@ -241,7 +258,7 @@ impl World {
                 self.transfer(from, to, permille)
             }
             Op::RoundTrip { user, native } => self.round_trip(user, native),
-            Op::Donate { user, native } => self.donate(user, native),
+            Op::Donate { user, native, to } => self.donate(user, native, to),
             Op::HolderBurn { user } => {
                 let user = self.pick_user(user, |model, user| model.shares[user] > 0);
                 self.holder_burn(user)
@@ -290,6 +307,12 @@ impl World {
             } => self.slash(validator, permille, at_oldest_entry),
             Op::Jail { validator } => self.jail(validator, true),
             Op::Unjail { validator } => self.jail(validator, false),
+            Op::Tombstone {
+                validator,
+                permille,
+            } => self.tombstone(validator, permille),
+            Op::Retire { validator } => self.retire(validator),
+            Op::SetUnbondingTime { seconds } => self.set_unbonding_time(seconds),
         }
     }
 

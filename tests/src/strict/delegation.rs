@@ -8,7 +8,7 @@ use cosmwasm_std::{
 };
 use cw_multi_test::error::AnyResult;
 use cw_multi_test::AppResponse;
-use flowstake::chain::{MsgUndelegateResponse, ProtoCoin, ProtoTimestamp};
+use flowstake::chain::MsgUndelegateResponse;
 use prost::Message;
 
 use super::error::ChainError;
@@ -126,16 +126,7 @@ pub fn undelegate<ExecC: CustomMsg, QueryC: CustomQuery>(
 
 /// The protobuf encoding of x/staking's `MsgUndelegateResponse`.
 fn undelegate_response(completion_time: Timestamp, amount: Uint128, denom: &str) -> Binary {
-    let response = MsgUndelegateResponse {
-        completion_time: Some(ProtoTimestamp {
-            seconds: i64::try_from(completion_time.seconds()).expect("time beyond i64 seconds"),
-            nanos: i32::try_from(completion_time.subsec_nanos()).expect("nanos below 10^9"),
-        }),
-        amount: Some(ProtoCoin {
-            denom: denom.to_string(),
-            amount: amount.to_string(),
-        }),
-    };
+    let response = MsgUndelegateResponse::new(completion_time, &Coin::new(amount, denom));
     Binary::from(response.encode_to_vec())
 }
 

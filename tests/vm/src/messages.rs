@@ -4,9 +4,7 @@
 //! `MsgUndelegateResponse`.
 
 use cosmwasm_std::{BankMsg, Binary, Coin, CosmosMsg, DistributionMsg, Empty, StakingMsg};
-use flowstake::chain::{
-    MsgUndelegateResponse, ProtoCoin, ProtoTimestamp, MSG_UNDELEGATE_RESPONSE_TYPE_URL,
-};
+use flowstake::chain::{MsgUndelegateResponse, MSG_UNDELEGATE_RESPONSE_TYPE_URL};
 use prost::Message;
 
 use crate::chain::{stake_is_empty, ChainState, RedelegationEntry, UnbondingEntry, MAX_ENTRIES};
@@ -82,16 +80,10 @@ impl ChainState {
             amount,
             completes_at: completion.seconds(),
         });
-        Ok(MsgUndelegateResponse {
-            completion_time: Some(ProtoTimestamp {
-                seconds: completion.seconds() as i64,
-                nanos: completion.subsec_nanos() as i32,
-            }),
-            amount: Some(ProtoCoin {
-                denom: coin.denom.clone(),
-                amount: amount.to_string(),
-            }),
-        })
+        Ok(MsgUndelegateResponse::new(
+            completion,
+            &Coin::new(amount, coin.denom.clone()),
+        ))
     }
 
     fn redelegate(

@@ -90,9 +90,8 @@ fn queue(deps: DepsMut, env: Env, user: Addr, shares: Uint128) -> Result<Respons
         .add_attribute("shares", shares);
     // The first request after the epoch ends submits the batch it joined, when the chain's
     // entry limit and the open-batch bound allow; otherwise the request simply waits in it.
-    let state = STATE.load(deps.storage)?;
     if env.block.time.seconds() >= pending.submit_after
-        && check_room(deps.storage, &state, &env, pending.id).is_ok()
+        && check_room(deps.storage, &STATE.load(deps.storage)?, &env, pending.id).is_ok()
     {
         let submitted = submit_pending(deps, &env, pending)?;
         return Ok(response
@@ -251,10 +250,15 @@ fn submit_pending(
     state.total_shares = state.total_shares.checked_sub(pending.shares)?;
     state.totals.unbonding = state.totals.unbonding.checked_add(native)?;
     STATE.save(deps.storage, &state)?;
-    // An estimate until the reply brings the chain's own completion time.
-    let estimate = state
-        .unbonding_time_observed
-        .unwrap_or(config.unbonding_period);
+    // An estimate until the reply brings the chain's own completion time. A batch whose
+    // shares convert to nothing undelegates nothing: there is nothing to wait for.
+    let estimate = if undelegations.is_empty() {
+        0
+    } else {
+        state
+            .unbonding_time_observed
+            .unwrap_or(config.unbonding_period)
+    };
     let batch = Batch {
         id: pending.id,
         shares: pending.shares,

@@ -5,9 +5,7 @@ use cosmwasm_std::{
     coin, coins, BankMsg, Binary, Coin, CosmosMsg, Decimal, FullDelegation, MsgResponse, Reply,
     Response, StakingMsg, SubMsgResponse, SubMsgResult, Uint128, Validator as ChainValidator,
 };
-use flowstake::chain::{
-    MsgUndelegateResponse, ProtoCoin, ProtoTimestamp, MSG_UNDELEGATE_RESPONSE_TYPE_URL,
-};
+use flowstake::chain::{MsgUndelegateResponse, MSG_UNDELEGATE_RESPONSE_TYPE_URL};
 use prost::Message;
 
 use super::{Hub, Unbonding, DENOM};
@@ -109,17 +107,7 @@ impl Hub {
             panic!("reply requested on {msg:?}");
         };
         let completion = self.env.block.time.plus_seconds(self.unbonding_time);
-        let value = MsgUndelegateResponse {
-            completion_time: Some(ProtoTimestamp {
-                seconds: completion.seconds() as i64,
-                nanos: completion.subsec_nanos() as i32,
-            }),
-            amount: Some(ProtoCoin {
-                denom: amount.denom.clone(),
-                amount: amount.amount.to_string(),
-            }),
-        }
-        .encode_to_vec();
+        let value = MsgUndelegateResponse::new(completion, amount).encode_to_vec();
         #[allow(deprecated)]
         let result = SubMsgResult::Ok(SubMsgResponse {
             events: vec![],

@@ -8,9 +8,7 @@ use cosmwasm_std::{
     SubMsgResult, Validator, WasmMsg,
 };
 use cw20::Cw20ExecuteMsg;
-use flowstake::chain::{
-    MsgUndelegateResponse, ProtoCoin, ProtoTimestamp, MSG_UNDELEGATE_RESPONSE_TYPE_URL,
-};
+use flowstake::chain::{MsgUndelegateResponse, MSG_UNDELEGATE_RESPONSE_TYPE_URL};
 use flowstake::hub::{ExecuteMsg, QueryMsg};
 use flowstake_hub::contract;
 use flowstake_hub::error::ContractError;
@@ -172,19 +170,7 @@ impl World {
             .block
             .time
             .plus_seconds(self.chain.unbonding_period);
-        let value = Binary::new(
-            MsgUndelegateResponse {
-                completion_time: Some(ProtoTimestamp {
-                    seconds: completion.seconds() as i64,
-                    nanos: completion.subsec_nanos() as i32,
-                }),
-                amount: Some(ProtoCoin {
-                    denom: amount.denom.clone(),
-                    amount: amount.amount.to_string(),
-                }),
-            }
-            .encode_to_vec(),
-        );
+        let value = Binary::new(MsgUndelegateResponse::new(completion, amount).encode_to_vec());
         #[allow(deprecated)]
         let reply = Reply {
             id: sub.id,
