@@ -32,6 +32,9 @@ cargo clippy --manifest-path tests/vm/Cargo.toml --workspace --all-targets --loc
 step "wasm artifacts, run in cosmwasm-vm: scripts/vm-test.sh"
 scripts/vm-test.sh
 
+step "the real chain: scripts/chain-check.sh (a local injectived node on loopback, stopped by pid)"
+scripts/chain-check.sh
+
 step "fuzz targets (tests/fuzz, its own workspace): fmt, kept inputs and harness tests, a short run of each"
 cargo fmt --manifest-path tests/fuzz/Cargo.toml -p flowstake-fuzz -- --check
 cargo test --manifest-path tests/fuzz/Cargo.toml --locked
