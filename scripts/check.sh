@@ -35,6 +35,9 @@ scripts/vm-test.sh
 step "the real chain: scripts/chain-check.sh (a local injectived node on loopback, stopped by pid)"
 scripts/chain-check.sh
 
+step "end to end on the four-validator localnet: scripts/e2e.sh (nodes on loopback, stopped by pid)"
+scripts/e2e.sh
+
 step "fuzz targets (tests/fuzz, its own workspace): fmt, kept inputs and harness tests, a short run of each"
 cargo fmt --manifest-path tests/fuzz/Cargo.toml -p flowstake-fuzz -- --check
 cargo test --manifest-path tests/fuzz/Cargo.toml --locked

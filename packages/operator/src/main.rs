@@ -1,0 +1,324 @@
+//! `flowstake`: deploy and operate the hub on any chain. Chain settings come from a chain file
+//! (`--chain`), the signing mnemonic from `FLOWSTAKE_MNEMONIC`, the deployment from the file
+//! `deploy` writes (`--deployment`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use cosmwasm_std::{Decimal, Uint128};
+use flowstake::hub::ExecuteMsg;
+use flowstake_operator::client::{Chain, Signer};
+use flowstake_operator::config::{ChainFile, Deployment, MNEMONIC_VAR};
+use flowstake_operator::error::{OperatorError, Result};
+use flowstake_operator::keeper::{self, describe, KeeperConfig};
+use flowstake_operator::ops::{self, DeployParams};
+
+#[derive(Parser)]
+#[command(name = "flowstake", about = "Deploy and operate the Flowstake hub")]
+struct Cli {
+    /// The chain file (TOML): endpoint, chain id, prefix, denoms, gas price.
+    #[arg(
+        long,
+        global = true,
+        default_value = "packages/operator/chains/localnet.toml"
+    )]
+    chain: PathBuf,
+    /// The deployment file `deploy` writes and the other commands read.
+    #[arg(long, global = true, default_value = "flowstake-deployment.json")]
+    deployment: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The signer's address and balances.
+    Address,
+    /// Store the three codes, instantiate the hub, write the deployment file.
+    Deploy {
+        #[arg(long, default_value = "artifacts")]
+        artifacts: PathBuf,
+        /// Initial validators (comma-separated operator addresses); all bonded ones if left out.
+        #[arg(long, value_delimiter = ',')]
+        validators: Vec<String>,
+        /// Seconds between batch submissions; the shortest that lets 7 batches cover the
+        /// chain's unbonding time if left out.
+        #[arg(long)]
+        epoch: Option<u64>,
+        #[arg(long, default_value = "0.05")]
+        fee_rate: Decimal,
+        #[arg(long)]
+        fee_receiver: Option<String>,
+        #[arg(long)]
+        guardian: Option<String>,
+        #[arg(long, default_value = "1000")]
+        min_bond: Uint128,
+        #[arg(long, default_value = "1000")]
+        min_unbond: Uint128,
+        /// Native deposited as dead shares at instantiation.
+        #[arg(long, default_value = "1000000")]
+        seed: Uint128,
+        #[arg(long, default_value = "fsSTAKE")]
+        symbol: String,
+    },
+    /// Rate, backing, queue, open batches, cranks due, paused operations.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bond native tokens.
+    Bond {
+        amount: u128,
+        #[arg(long)]
+        receiver: Option<String>,
+    },
+    /// Queue derivative for unbonding.
+    Unbond {
+        shares: u128,
+    },
+    /// Withdraw what reconciled batches owe the signer.
+    Withdraw {
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    Harvest,
+    /// Submit the pending batch.
+    Submit,
+    Reconcile {
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Store a new hub code and migrate the hub to it.
+    Migrate {
+        #[arg(long, default_value = "artifacts")]
+        artifacts: PathBuf,
+    },
+    /// Run each crank when it is due, until SIGINT or SIGTERM.
+    Keeper {
+        /// Seconds between two looks at the hub.
+        #[arg(long, default_value = "5")]
+        interval: u64,
+        /// Harvest once this many seconds passed since the hub's last sync.
+        #[arg(long, default_value = "86400")]
+        harvest_every: u64,
+    },
+}
+
+fn signer(chain: &ChainFile) -> Result<Signer> {
+    let phrase = std::env::var(MNEMONIC_VAR).map_err(|_| OperatorError::NoMnemonic {
+        name: MNEMONIC_VAR.to_string(),
+    })?;
+    Signer::from_mnemonic(&phrase, &chain.prefix, chain.coin_type)
+}
+
+fn say(line: &str) {
+    println!("{line}");
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let file = ChainFile::load(&cli.chain)?;
+    let chain = Chain::connect(file.clone()).await?;
+    let deployment = || Deployment::load(&cli.deployment);
+    match cli.command {
+        Command::Address => {
+            let signer = signer(&file)?;
+            let address = signer.address.to_string();
+            say(&address);
+            for denom in [&file.staking_denom, &file.fee_denom] {
+                say(&format!(
+                    "  {}{denom}",
+                    chain.balance(&address, denom).await?
+                ));
+            }
+        }
+        Command::Deploy {
+            artifacts,
+            validators,
+            epoch,
+            fee_rate,
+            fee_receiver,
+            guardian,
+            min_bond,
+            min_unbond,
+            seed,
+            symbol,
+        } => {
+            let signer = signer(&file)?;
+            let params = DeployParams {
+                artifacts,
+                validators,
+                epoch_period: epoch,
+                fee_rate,
+                fee_receiver,
+                guardian,
+                min_bond,
+                min_unbond,
+                seed,
+                symbol,
+            };
+            let deployed = ops::deploy(&chain, &signer, &params, &mut say).await?;
+            deployed.save(&cli.deployment)?;
+            say(&format!("wrote {}", cli.deployment.display()));
+        }
+        Command::Status { json } => {
+            let status = ops::status(&chain, &deployment()?).await?;
+            if json {
+                say(&serde_json::to_string_pretty(&status).expect("status serialises"));
+            } else {
+                print_status(&status);
+            }
+        }
+        Command::Bond { amount, receiver } => {
+            let signer = signer(&file)?;
+            let msg = ExecuteMsg::Bond {
+                receiver,
+                min_shares: None,
+            };
+            let outcome = ops::execute(&chain, &signer, &deployment()?, &msg, amount).await?;
+            say(&describe("bond", &outcome));
+        }
+        Command::Unbond { shares } => {
+            let signer = signer(&file)?;
+            let outcome = ops::unbond(&chain, &signer, &deployment()?, shares).await?;
+            say(&describe("unbond", &outcome));
+        }
+        Command::Withdraw { limit } => {
+            let signer = signer(&file)?;
+            let msg = ExecuteMsg::WithdrawUnbonded {
+                receiver: None,
+                limit,
+            };
+            let outcome = ops::execute(&chain, &signer, &deployment()?, &msg, 0).await?;
+            say(&describe("withdraw", &outcome));
+        }
+        Command::Harvest | Command::Submit | Command::Reconcile { .. } => {
+            let (name, msg) = match cli.command {
+                Command::Harvest => ("harvest", ExecuteMsg::Harvest {}),
+                Command::Submit => ("submit", ExecuteMsg::SubmitBatch {}),
+                Command::Reconcile { limit } => ("reconcile", ExecuteMsg::Reconcile { limit }),
+                _ => unreachable!("matched above"),
+            };
+            let signer = signer(&file)?;
+            let outcome = ops::execute(&chain, &signer, &deployment()?, &msg, 0).await?;
+            say(&describe(name, &outcome));
+        }
+        Command::Migrate { artifacts } => {
+            let signer = signer(&file)?;
+            let mut deployed = deployment()?;
+            let outcome = ops::migrate(&chain, &signer, &mut deployed, &artifacts).await?;
+            deployed.save(&cli.deployment)?;
+            say(&describe("migrate", &outcome));
+        }
+        Command::Keeper {
+            interval,
+            harvest_every,
+        } => {
+            let signer = signer(&file)?;
+            let deployed = deployment()?;
+            say(&format!(
+                "keeper for {} as {}, every {interval} s",
+                deployed.hub, signer.address
+            ));
+            let config = KeeperConfig {
+                interval: Duration::from_secs(interval.max(1)),
+                harvest_every,
+            };
+            let ticks = keeper::run(
+                &chain,
+                &signer,
+                &deployed,
+                config,
+                shutdown_signal(),
+                &mut say,
+            )
+            .await;
+            say(&format!("stopped after {ticks} ticks"));
+        }
+    }
+    Ok(())
+}
+
+fn print_status(status: &ops::Status) {
+    let state = &status.state;
+    say(&format!("height {} time {}", status.height, status.time));
+    say(&format!(
+        "rate {}  backing {}{}  supply {}  unvested {}  suspense {}",
+        state.exchange_rate,
+        state.total_native,
+        status.config.denom,
+        state.total_shares,
+        state.unvested_rewards,
+        state.suspense
+    ));
+    say(&format!(
+        "pending batch {}: {} shares, submit after {}",
+        status.pending.id, status.pending.shares, status.pending.submit_after
+    ));
+    for batch in &status.open_batches {
+        say(&format!(
+            "  batch {}: {} expected, completes at {}",
+            batch.id, batch.native_expected, batch.completes_at
+        ));
+    }
+    let due = |at: Option<u64>| match at {
+        Some(at) if at <= status.time => "now".to_string(),
+        Some(at) => format!("at {at}"),
+        None => "nothing to do".to_string(),
+    };
+    say(&format!(
+        "submit: {}; reconcile: {}; last sync {}",
+        due(status.submit_due),
+        due(status.reconcile_due),
+        state.last_sync
+    ));
+    let paused: Vec<String> = status
+        .paused
+        .operations
+        .iter()
+        .map(|op| format!("{op:?}"))
+        .collect();
+    say(&format!(
+        "paused: {}",
+        if paused.is_empty() {
+            "none".to_string()
+        } else {
+            paused.join(", ")
+        }
+    ));
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

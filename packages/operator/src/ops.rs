@@ -1,0 +1,285 @@
+//! The operations: deploy, status and every hub message an operator or user sends. Each takes
+//! a connected [`Chain`], the signer where one is needed, and the deployment.
+
+use std::path::Path;
+
+use cosmrs::cosmwasm::{
+    MsgExecuteContract, MsgInstantiateContract, MsgMigrateContract, MsgStoreCode,
+};
+use cosmrs::tx::Msg;
+use cosmrs::Any;
+use cosmwasm_std::{to_json_binary, Decimal, Uint128};
+use cw20::Cw20ExecuteMsg;
+use flowstake::hub::{
+    BatchResponse, BatchStatus, ConfigResponse, ExecuteMsg, InstantiateMsg, MigrateMsg,
+    PausedResponse, PendingBatchResponse, QueryMsg, RateBounds, ReceiveMsg, StateResponse,
+    TokenInfo, ValidatorWeight,
+};
+use serde::Serialize;
+
+use crate::client::{account_id, coin, Chain, Signer, TxOutcome};
+use crate::config::Deployment;
+use crate::error::{OperatorError, Result};
+
+/// The hub's parameters at deployment; what is not given is derived from the chain.
+#[derive(Clone, Debug)]
+pub struct DeployParams {
+    /// Directory holding `flowstake_{hub,token,collector}.wasm`.
+    pub artifacts: std::path::PathBuf,
+    /// Validators of the initial set (equal weights); all bonded validators when empty.
+    pub validators: Vec<String>,
+    pub epoch_period: Option<u64>,
+    pub fee_rate: Decimal,
+    pub fee_receiver: Option<String>,
+    pub guardian: Option<String>,
+    pub min_bond: Uint128,
+    pub min_unbond: Uint128,
+    /// Native deposited at instantiation as dead shares.
+    pub seed: Uint128,
+    pub symbol: String,
+}
+
+fn any(msg: impl Msg) -> Result<Any> {
+    msg.to_any()
+        .map_err(|e| OperatorError::Invalid(e.to_string()))
+}
+
+fn read_wasm(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let path = dir.join(format!("flowstake_{name}.wasm"));
+    std::fs::read(&path).map_err(|err| OperatorError::Io {
+        path: path.display().to_string(),
+        reason: format!("{err} (build the artifacts with scripts/build-wasm.sh)"),
+    })
+}
+
+/// Stores one code and returns its id.
+pub async fn store(chain: &Chain, signer: &Signer, wasm: Vec<u8>) -> Result<u64> {
+    let msg = MsgStoreCode {
+        sender: signer.address.clone(),
+        wasm_byte_code: wasm,
+        instantiate_permission: None,
+    };
+    let outcome = chain.send(signer, vec![any(msg)?]).await?;
+    outcome
+        .attribute("store_code", "code_id")
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| OperatorError::Invalid("store_code gave no code id".to_string()))
+}
+
+/// Stores the three codes, instantiates the hub (which instantiates its token and collector),
+/// and returns the deployment. Progress goes to `log`.
+pub async fn deploy(
+    chain: &Chain,
+    signer: &Signer,
+    params: &DeployParams,
+    log: &mut dyn FnMut(&str),
+) -> Result<Deployment> {
+    let mut ids = vec![];
+    for name in ["hub", "token", "collector"] {
+        let wasm = read_wasm(&params.artifacts, name)?;
+        log(&format!("storing {name} ({} bytes)", wasm.len()));
+        let id = store(chain, signer, wasm).await?;
+        log(&format!("  code id {id}"));
+        ids.push(id);
+    }
+    let unbonding = chain.unbonding_time().await?;
+    let validators = if params.validators.is_empty() {
+        chain.bonded_validators().await?
+    } else {
+        params.validators.clone()
+    };
+    if validators.is_empty() {
+        return Err(OperatorError::Invalid(
+            "no bonded validator on the chain for the initial set".to_string(),
+        ));
+    }
+    // The shortest epoch for which seven batches cover the chain's unbonding time.
+    let epoch = params.epoch_period.unwrap_or(unbonding.div_ceil(7).max(1));
+    let me = signer.address.to_string();
+    let msg = InstantiateMsg {
+        owner: None,
+        guardian: params.guardian.clone(),
+        denom: chain.file.staking_denom.clone(),
+        token_code_id: ids[1],
+        collector_code_id: ids[2],
+        token: TokenInfo {
+            name: format!("Flowstake {}", chain.file.staking_denom),
+            symbol: params.symbol.clone(),
+            decimals: 6,
+            marketing: None,
+        },
+        validators: validators
+            .iter()
+            .map(|address| ValidatorWeight {
+                address: address.clone(),
+                weight: 1,
+            })
+            .collect(),
+        fee_receiver: params.fee_receiver.clone().unwrap_or_else(|| me.clone()),
+        fee_rate: params.fee_rate,
+        min_bond: params.min_bond,
+        min_unbond: params.min_unbond,
+        epoch_period: epoch,
+        unbonding_period: unbonding,
+        max_unbond_shortfall: Decimal::percent(5),
+        rate_bounds: RateBounds {
+            max_fall: Decimal::percent(10),
+            max_rise: Decimal::percent(2),
+        },
+        max_reward_rate: None,
+    };
+    log(&format!(
+        "instantiating the hub: {} validators, epoch {epoch} s, unbonding {unbonding} s (from the chain)",
+        validators.len()
+    ));
+    let instantiate = MsgInstantiateContract {
+        sender: signer.address.clone(),
+        admin: Some(signer.address.clone()),
+        code_id: ids[0],
+        label: Some("flowstake hub".to_string()),
+        msg: serde_json::to_vec(&msg).expect("instantiate serialises"),
+        funds: vec![coin(params.seed.u128(), &chain.file.staking_denom)?],
+    };
+    let outcome = chain.send(signer, vec![any(instantiate)?]).await?;
+    let hub = outcome
+        .events
+        .iter()
+        .find(|(t, k, _)| t == "instantiate" && k == "_contract_address")
+        .map(|(_, _, v)| v.clone())
+        .ok_or_else(|| OperatorError::Invalid("instantiation gave no address".to_string()))?;
+    let config: ConfigResponse = chain.query(&hub, &QueryMsg::Config {}).await?;
+    log(&format!("hub {hub}, gas used {}", outcome.gas_used));
+    Ok(Deployment {
+        chain_id: chain.file.chain_id.clone(),
+        hub_code_id: ids[0],
+        token_code_id: ids[1],
+        collector_code_id: ids[2],
+        hub,
+        token: config.token.to_string(),
+        collector: config.collector.to_string(),
+        height: outcome.height,
+    })
+}
+
+/// Sends one hub message, with funds in the staking denom if `native` is non-zero.
+pub async fn execute(
+    chain: &Chain,
+    signer: &Signer,
+    deployment: &Deployment,
+    msg: &ExecuteMsg,
+    native: u128,
+) -> Result<TxOutcome> {
+    let funds = if native > 0 {
+        vec![coin(native, &chain.file.staking_denom)?]
+    } else {
+        vec![]
+    };
+    let execute = MsgExecuteContract {
+        sender: signer.address.clone(),
+        contract: account_id(&deployment.hub, "hub")?,
+        msg: serde_json::to_vec(msg).expect("message serialises"),
+        funds,
+    };
+    chain.send(signer, vec![any(execute)?]).await
+}
+
+/// Queues `shares` of derivative for unbonding, through the token's `Send` hook.
+pub async fn unbond(
+    chain: &Chain,
+    signer: &Signer,
+    deployment: &Deployment,
+    shares: u128,
+) -> Result<TxOutcome> {
+    let hook = ReceiveMsg::QueueUnbond { receiver: None };
+    let send = Cw20ExecuteMsg::Send {
+        contract: deployment.hub.clone(),
+        amount: Uint128::new(shares),
+        msg: to_json_binary(&hook).expect("hook serialises"),
+    };
+    let execute = MsgExecuteContract {
+        sender: signer.address.clone(),
+        contract: account_id(&deployment.token, "token")?,
+        msg: serde_json::to_vec(&send).expect("message serialises"),
+        funds: vec![],
+    };
+    chain.send(signer, vec![any(execute)?]).await
+}
+
+/// Stores a new hub code and migrates the hub to it.
+pub async fn migrate(
+    chain: &Chain,
+    signer: &Signer,
+    deployment: &mut Deployment,
+    artifacts: &Path,
+) -> Result<TxOutcome> {
+    let code_id = store(chain, signer, read_wasm(artifacts, "hub")?).await?;
+    let msg = MsgMigrateContract {
+        sender: signer.address.clone(),
+        contract: account_id(&deployment.hub, "hub")?,
+        code_id,
+        msg: serde_json::to_vec(&MigrateMsg {}).expect("migrate serialises"),
+    };
+    let outcome = chain.send(signer, vec![any(msg)?]).await?;
+    deployment.hub_code_id = code_id;
+    Ok(outcome)
+}
+
+/// Most batches open at once (the hub's `MAX_OPEN_BATCHES`).
+const OPEN_WINDOW: u64 = 14;
+
+/// Everything `status` shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    pub height: u64,
+    pub time: u64,
+    pub state: StateResponse,
+    pub config: ConfigResponse,
+    pub pending: PendingBatchResponse,
+    /// Submitted batches not yet reconciled.
+    pub open_batches: Vec<BatchResponse>,
+    pub paused: PausedResponse,
+    pub hub_balance: u128,
+    /// When each crank is next due (seconds, chain time), if it is.
+    pub submit_due: Option<u64>,
+    pub reconcile_due: Option<u64>,
+}
+
+/// The hub as the chain sees it now.
+pub async fn status(chain: &Chain, deployment: &Deployment) -> Result<Status> {
+    let hub = &deployment.hub;
+    let (height, time) = chain.latest().await?;
+    let state: StateResponse = chain.query(hub, &QueryMsg::State {}).await?;
+    let config: ConfigResponse = chain.query(hub, &QueryMsg::Config {}).await?;
+    let pending: PendingBatchResponse = chain.query(hub, &QueryMsg::PendingBatch {}).await?;
+    let paused: PausedResponse = chain.query(hub, &QueryMsg::Paused {}).await?;
+    // Every open batch is among the 14 before the pending one (the hub's bound on open
+    // batches), so one page covers them.
+    let recent: Vec<BatchResponse> = chain
+        .query(
+            hub,
+            &QueryMsg::Batches {
+                start_after: pending.id.checked_sub(OPEN_WINDOW + 1),
+                limit: Some(30),
+            },
+        )
+        .await?;
+    let open_batches: Vec<BatchResponse> = recent
+        .into_iter()
+        .filter(|b| matches!(b.status, BatchStatus::Unbonding))
+        .collect();
+    let hub_balance = chain.balance(hub, &config.denom).await?;
+    let submit_due = (!pending.shares.is_zero()).then_some(pending.submit_after);
+    let reconcile_due = open_batches.iter().map(|b| b.completes_at).min();
+    Ok(Status {
+        height,
+        time,
+        state,
+        config,
+        pending,
+        open_batches,
+        paused,
+        hub_balance,
+        submit_due,
+        reconcile_due,
+    })
+}

@@ -1,0 +1,224 @@
+//! End to end on the real four-validator localnet (`scripts/localnet.sh`), with the artifacts
+//! of `scripts/build-wasm.sh`, through the operator tool's library. Run by `scripts/e2e.sh`,
+//! which starts the localnet, runs these tests (`--ignored`: they need it) and stops it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cosmwasm_std::{Decimal, Uint128};
+use flowstake::hub::{ExecuteMsg, QueryMsg, StateResponse, UnbondRequestResponse};
+use flowstake_operator::client::{Chain, Signer, TxOutcome};
+use flowstake_operator::config::{ChainFile, Deployment};
+use flowstake_operator::keeper::{self, KeeperConfig};
+use flowstake_operator::ops::{self, DeployParams};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A funded account of the localnet, by name (accounts.json).
+fn account(chain: &ChainFile, name: &str) -> Signer {
+    let path = root().join("target/localnet/net/accounts.json");
+    let text = std::fs::read_to_string(&path).expect("the localnet is up (scripts/localnet.sh)");
+    let accounts: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entry = accounts["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no account {name}"));
+    Signer::from_mnemonic(
+        entry["mnemonic"].as_str().unwrap(),
+        &chain.prefix,
+        chain.coin_type,
+    )
+    .unwrap()
+}
+
+async fn connect() -> Chain {
+    let file = ChainFile::load(&root().join("packages/operator/chains/localnet.toml")).unwrap();
+    Chain::connect(file).await.expect("the localnet answers")
+}
+
+async fn deploy(chain: &Chain, deployer: &Signer) -> Deployment {
+    let params = DeployParams {
+        artifacts: root().join("artifacts"),
+        validators: vec![],
+        epoch_period: None,
+        fee_rate: Decimal::percent(5),
+        fee_receiver: None,
+        guardian: None,
+        min_bond: Uint128::new(1_000),
+        min_unbond: Uint128::new(1_000),
+        seed: Uint128::new(1_000_000),
+        symbol: "fsSTAKE".to_string(),
+    };
+    ops::deploy(chain, deployer, &params, &mut |line| eprintln!("{line}"))
+        .await
+        .unwrap()
+}
+
+async fn requests(chain: &Chain, hub: &Deployment, user: &Signer) -> Vec<UnbondRequestResponse> {
+    let query = QueryMsg::UnbondRequestsByUser {
+        user: user.address.to_string(),
+        start_after: None,
+        limit: None,
+    };
+    chain.query(&hub.hub, &query).await.unwrap()
+}
+
+async fn stake(chain: &Chain, user: &Signer) -> u128 {
+    chain
+        .balance(user.address.as_ref(), &chain.file.staking_denom)
+        .await
+        .unwrap()
+}
+
+fn ok(outcome: Result<TxOutcome, flowstake_operator::error::OperatorError>) -> TxOutcome {
+    outcome.unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Users bond, queue and cancel; the keeper loop submits, reconciles and harvests on its own
+/// over several epochs and the chain's real unbonding time; every user withdraws to the unit
+/// what the hub's query promised, as the bank shows it.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the localnet: scripts/e2e.sh"]
+async fn users_are_paid_what_the_hub_promised_through_a_real_unbonding() {
+    let chain = connect().await;
+    let deployer = account(&chain.file, "deployer");
+    let keeper_key = account(&chain.file, "keeper");
+    let hub = deploy(&chain, &deployer).await;
+    let users: Vec<Signer> = ["user1", "user2", "user3"]
+        .iter()
+        .map(|name| account(&chain.file, name))
+        .collect();
+
+    let bonds = [3_000_000_000u128, 2_000_000_000, 1_000_000_000];
+    for (user, native) in users.iter().zip(bonds) {
+        let bond = ExecuteMsg::Bond {
+            receiver: None,
+            min_shares: None,
+        };
+        ok(ops::execute(&chain, user, &hub, &bond, native).await);
+    }
+    // user1 and user2 queue part of their shares; user3 queues and cancels.
+    ok(ops::unbond(&chain, &users[0], &hub, 1_000_000_000).await);
+    ok(ops::unbond(&chain, &users[1], &hub, 2_000_000_000).await);
+    ok(ops::unbond(&chain, &users[2], &hub, 500_000_000).await);
+    ok(ops::execute(&chain, &users[2], &hub, &ExecuteMsg::CancelUnbond {}, 0).await);
+    assert!(requests(&chain, &hub, &users[2]).await.is_empty());
+    // A second round of requests in a later epoch.
+    let config = KeeperConfig {
+        interval: Duration::from_secs(2),
+        harvest_every: 20,
+    };
+    let mut log = |line: &str| eprintln!("keeper: {line}");
+    let (_, time) = chain.latest().await.unwrap();
+    let status = ops::status(&chain, &hub).await.unwrap();
+    let epoch = status.config.epoch_period;
+    // Keeper ticks until the first batch is submitted and an epoch has passed.
+    while ops::status(&chain, &hub).await.unwrap().pending.id == 1 {
+        keeper::tick(&chain, &keeper_key, &hub, config, &mut log)
+            .await
+            .unwrap();
+        tokio::time::sleep(config.interval).await;
+    }
+    ok(ops::unbond(&chain, &users[0], &hub, 500_000_000).await);
+
+    // The keeper runs until every request is reconciled, within the chain's unbonding time
+    // and a few epochs.
+    let unbonding = chain.unbonding_time().await.unwrap();
+    let deadline = time + 4 * epoch + 2 * unbonding + 60;
+    loop {
+        keeper::tick(&chain, &keeper_key, &hub, config, &mut log)
+            .await
+            .unwrap();
+        let mut all = vec![];
+        for user in &users[..2] {
+            all.extend(requests(&chain, &hub, user).await);
+        }
+        let done = all
+            .iter()
+            .all(|r| matches!(r.status, flowstake::hub::BatchStatus::Reconciled));
+        if done && all.len() == 3 {
+            break;
+        }
+        let (_, now) = chain.latest().await.unwrap();
+        assert!(now < deadline, "requests not reconciled in time: {all:?}");
+        tokio::time::sleep(config.interval).await;
+    }
+
+    for user in &users[..2] {
+        let promised: u128 = requests(&chain, &hub, user)
+            .await
+            .iter()
+            .map(|r| r.native.u128())
+            .sum();
+        let before = stake(&chain, user).await;
+        let withdraw = ExecuteMsg::WithdrawUnbonded {
+            receiver: None,
+            limit: None,
+        };
+        ok(ops::execute(&chain, user, &hub, &withdraw, 0).await);
+        let paid = stake(&chain, user).await - before;
+        assert_eq!(
+            paid, promised,
+            "{} paid {paid}, promised {promised}",
+            user.address
+        );
+        assert!(requests(&chain, &hub, user).await.is_empty());
+    }
+    // Real rewards were booked and the rate rose; conservation against the chain's balances.
+    let state: StateResponse = chain.query(&hub.hub, &QueryMsg::State {}).await.unwrap();
+    assert!(!state.totals.rewards.is_zero(), "no rewards booked");
+    assert!(state.exchange_rate > Decimal::one());
+    let hub_balance = chain
+        .balance(&hub.hub, &chain.file.staking_denom)
+        .await
+        .unwrap();
+    assert!(Uint128::new(hub_balance) >= state.reserved_for_claims + state.unlocked_surplus);
+}
+
+/// Every crank the keeper sends twice in a row is refused the second time as not due, and
+/// the keeper treats it so: running two keepers at once is safe.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the localnet: scripts/e2e.sh"]
+async fn a_second_keeper_finds_nothing_due() {
+    let chain = connect().await;
+    let deployer = account(&chain.file, "deployer");
+    let keeper_key = account(&chain.file, "user4");
+    let hub = deploy(&chain, &deployer).await;
+    let user = account(&chain.file, "user5");
+    let bond = ExecuteMsg::Bond {
+        receiver: None,
+        min_shares: None,
+    };
+    ok(ops::execute(&chain, &user, &hub, &bond, 1_000_000_000).await);
+    ok(ops::unbond(&chain, &user, &hub, 100_000_000).await);
+    let epoch = ops::status(&chain, &hub).await.unwrap().config.epoch_period;
+    tokio::time::sleep(Duration::from_secs(epoch + 2)).await;
+    let config = KeeperConfig {
+        interval: Duration::from_secs(1),
+        harvest_every: 0,
+    };
+    let mut log = |line: &str| eprintln!("keeper: {line}");
+    let first = keeper::tick(&chain, &keeper_key, &hub, config, &mut log)
+        .await
+        .unwrap();
+    assert!(first.submitted, "{first:?}");
+    // The same submission again: the hub refuses it (the batch is empty now).
+    let again = ops::execute(&chain, &keeper_key, &hub, &ExecuteMsg::SubmitBatch {}, 0).await;
+    let err = again.unwrap_err();
+    assert!(err.is_not_due(), "{err}");
+    // Reconcile before anything completed: not due either.
+    let early = ops::execute(
+        &chain,
+        &keeper_key,
+        &hub,
+        &ExecuteMsg::Reconcile { limit: None },
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert!(early.is_not_due(), "{early}");
+}
