@@ -43,7 +43,7 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// The key at `m/44'/{coin_type}'/0'/0/0` of the mnemonic.
+    /// The key at `m/44'/{coin_type}'/0'/0/0` of the mnemonic (24 English words).
     pub fn from_mnemonic(phrase: &str, prefix: &str, coin_type: u32) -> Result<Self> {
         let bad = |reason: String| OperatorError::BadMnemonic { reason };
         let mnemonic =
@@ -457,9 +457,10 @@ mod tests {
 
     #[test]
     fn the_signer_is_the_key_the_chain_derives_for_coin_type_60() {
-        // The all-"abandon" test phrase at m/44'/60'/0'/0/0 as a secp256k1 key.
-        let phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon \
-                      abandon abandon about";
+        // The 24-word all-"abandon" test phrase (the key derivation takes 24-word phrases,
+        // as the chain's `keys add` makes them).
+        let phrase = ["abandon"; 23].join(" ") + " art";
+        let phrase = phrase.as_str();
         let a = Signer::from_mnemonic(phrase, "inj", 60).unwrap();
         let b = Signer::from_mnemonic(phrase, "inj", 118).unwrap();
         assert!(a.address.to_string().starts_with("inj1"));

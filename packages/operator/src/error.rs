@@ -84,13 +84,63 @@ impl OperatorError {
         }
     }
 
-    /// Whether the failure is the node being away (restarting, say): worth a retry later.
+    /// Whether the failure is the node being away or not ready (restarting, catching up):
+    /// worth a retry later.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            OperatorError::Unreachable { .. } | OperatorError::Timeout { .. }
-        )
+        match self {
+            OperatorError::Unreachable { .. } | OperatorError::Timeout { .. } => true,
+            // Seen on a node restarting: queries before the app is loaded, broadcasts while it
+            // catches up.
+            OperatorError::Query { log, .. } => log.contains("unknown request"),
+            OperatorError::Refused { log, .. } => log.contains("catching up"),
+            _ => false,
+        }
     }
 }
 
 pub type Result<T> = std::result::Result<T, OperatorError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(log: &str) -> OperatorError {
+        OperatorError::Refused {
+            code: 5,
+            log: log.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_hubs_not_due_refusals_are_told_apart_from_real_ones() {
+        for log in [
+            "no batch has matured for reconcile",
+            "the batch can be submitted from 100; now is 90",
+            "the pending batch 3 holds no request",
+            "7 batches may still hold unbonding entries on the chain, which allows 7 per validator",
+            "account sequence mismatch, expected 3, got 2",
+            "tx already exists in cache",
+        ] {
+            assert!(refused(log).is_not_due(), "{log}");
+        }
+        let real = refused("shortfall of 10 beyond the bound: 100 expected, 90 arrived");
+        assert!(!real.is_not_due());
+        assert!(!real.is_transient());
+    }
+
+    #[test]
+    fn a_node_restarting_is_transient() {
+        let unreachable = OperatorError::Unreachable {
+            rpc: "http://127.0.0.1:26801".to_string(),
+            reason: "HTTP error".to_string(),
+        };
+        assert!(unreachable.is_transient());
+        assert!(refused("endpoint is closed while node is catching up").is_transient());
+        let loading = OperatorError::Query {
+            path: "/cosmwasm.wasm.v1.Query/SmartContractState".to_string(),
+            code: 6,
+            log: "panic: unknown request".to_string(),
+        };
+        assert!(loading.is_transient());
+    }
+}

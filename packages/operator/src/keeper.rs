@@ -128,6 +128,7 @@ async fn crank(
             done.not_due.push(name);
             Ok(false)
         }
+        Err(err) if err.is_transient() => Err(err),
         Err(err @ OperatorError::Refused { .. }) => {
             // A refusal that needs a person (a shortfall beyond the bound, say): say so, and
             // let the other cranks run.

@@ -62,6 +62,10 @@ enum Command {
         seed: Uint128,
         #[arg(long, default_value = "fsSTAKE")]
         symbol: String,
+        /// Largest annual reward rate recognised at once (default 0.5); rewards beyond it
+        /// enter the rate gradually. A test chain with a small supply may pay far more.
+        #[arg(long)]
+        max_reward_rate: Option<Decimal>,
     },
     /// Rate, backing, queue, open batches, cranks due, paused operations.
     Status {
@@ -166,6 +170,7 @@ async fn run(cli: Cli) -> Result<()> {
             min_unbond,
             seed,
             symbol,
+            max_reward_rate,
         } => {
             let signer = signer(&file)?;
             let params = DeployParams {
@@ -179,6 +184,7 @@ async fn run(cli: Cli) -> Result<()> {
                 min_unbond,
                 seed,
                 symbol,
+                max_reward_rate,
             };
             let deployed = ops::deploy(&chain, &signer, &params, &mut say).await?;
             deployed.save(&cli.deployment)?;

@@ -37,6 +37,8 @@ pub struct DeployParams {
     /// Native deposited at instantiation as dead shares.
     pub seed: Uint128,
     pub symbol: String,
+    /// Largest annual reward rate recognised at once (the hub's default if `None`).
+    pub max_reward_rate: Option<Decimal>,
 }
 
 fn any(msg: impl Msg) -> Result<Any> {
@@ -126,7 +128,7 @@ pub async fn deploy(
             max_fall: Decimal::percent(10),
             max_rise: Decimal::percent(2),
         },
-        max_reward_rate: None,
+        max_reward_rate: params.max_reward_rate,
     };
     log(&format!(
         "instantiating the hub: {} validators, epoch {epoch} s, unbonding {unbonding} s (from the chain)",

@@ -27,12 +27,18 @@ fn account(chain: &ChainFile, name: &str) -> Signer {
         .iter()
         .find(|a| a["name"] == name)
         .unwrap_or_else(|| panic!("no account {name}"));
-    Signer::from_mnemonic(
+    let signer = Signer::from_mnemonic(
         entry["mnemonic"].as_str().unwrap(),
         &chain.prefix,
         chain.coin_type,
     )
-    .unwrap()
+    .unwrap();
+    // The key the tool derives is the one the chain's own key tool made.
+    assert_eq!(
+        signer.address.to_string(),
+        entry["address"].as_str().unwrap()
+    );
+    signer
 }
 
 async fn connect() -> Chain {
@@ -52,6 +58,8 @@ async fn deploy(chain: &Chain, deployer: &Signer) -> Deployment {
         min_unbond: Uint128::new(1_000),
         seed: Uint128::new(1_000_000),
         symbol: "fsSTAKE".to_string(),
+        // The localnet's few bonded tokens earn far more than any real chain's.
+        max_reward_rate: Some(Decimal::percent(1000)),
     };
     ops::deploy(chain, deployer, &params, &mut |line| eprintln!("{line}"))
         .await
