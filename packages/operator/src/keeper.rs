@@ -29,6 +29,8 @@ pub struct Tick {
     pub reconciled: bool,
     /// Cranks the hub refused as not due (another keeper was first, say).
     pub not_due: Vec<&'static str>,
+    /// Cranks refused for another reason, with the chain's message: these need a person.
+    pub refused: Vec<(&'static str, String)>,
 }
 
 /// Runs until `shutdown` completes; returns the number of ticks.
@@ -133,6 +135,7 @@ async fn crank(
             // A refusal that needs a person (a shortfall beyond the bound, say): say so, and
             // let the other cranks run.
             log(&format!("{name}: refused, needs attention: {err}"));
+            done.refused.push((name, err.to_string()));
             Ok(false)
         }
         Err(err) => Err(err),

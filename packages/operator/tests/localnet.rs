@@ -230,3 +230,56 @@ async fn a_second_keeper_finds_nothing_due() {
     .unwrap_err();
     assert!(early.is_not_due(), "{early}");
 }
+
+/// Eight batches in a row, one an epoch: the hub never sends an undelegation the chain refuses
+/// for its limit of seven entries per validator (the eighth waits until the first completed).
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the localnet: scripts/e2e.sh"]
+async fn eight_consecutive_batches_are_all_accepted_by_the_chain() {
+    let chain = connect().await;
+    let deployer = account(&chain.file, "deployer");
+    let keeper_key = account(&chain.file, "keeper");
+    let user = account(&chain.file, "user3");
+    let hub = deploy(&chain, &deployer).await;
+    let bond = ExecuteMsg::Bond {
+        receiver: None,
+        min_shares: None,
+    };
+    ok(ops::execute(&chain, &user, &hub, &bond, 1_000_000_000).await);
+    let config = KeeperConfig {
+        interval: Duration::from_secs(2),
+        harvest_every: u64::MAX,
+    };
+    let mut log = |line: &str| eprintln!("keeper: {line}");
+    let status = ops::status(&chain, &hub).await.unwrap();
+    let (epoch, unbonding) = (
+        status.config.epoch_period,
+        chain.unbonding_time().await.unwrap(),
+    );
+    let deadline = status.time + 9 * epoch + unbonding + 60;
+    let mut waited_for_room = 0;
+    loop {
+        let status = ops::status(&chain, &hub).await.unwrap();
+        if status.pending.id > 8 {
+            break;
+        }
+        assert!(
+            status.time < deadline,
+            "only {} batches submitted",
+            status.pending.id - 1
+        );
+        if status.pending.shares.is_zero() {
+            ok(ops::unbond(&chain, &user, &hub, 10_000_000).await);
+        }
+        let tick = keeper::tick(&chain, &keeper_key, &hub, config, &mut log)
+            .await
+            .unwrap();
+        assert!(tick.refused.is_empty(), "{:?}", tick.refused);
+        waited_for_room += tick.not_due.iter().filter(|c| **c == "submit").count();
+        tokio::time::sleep(config.interval).await;
+    }
+    // Every submission was a transaction the chain accepted, undelegations included.
+    let status = ops::status(&chain, &hub).await.unwrap();
+    assert_eq!(status.pending.id, 9);
+    eprintln!("submissions the hub held back for the entry limit: {waited_for_room}");
+}
