@@ -9,7 +9,7 @@ use cosmwasm_std::{Decimal, Uint128};
 use flowstake::hub::{ExecuteMsg, QueryMsg, StateResponse, UnbondRequestResponse};
 use flowstake_operator::client::{Chain, Signer, TxOutcome};
 use flowstake_operator::config::{ChainFile, Deployment};
-use flowstake_operator::keeper::{self, KeeperConfig};
+use flowstake_operator::keeper::{KeeperConfig, Tick};
 use flowstake_operator::ops::{self, DeployParams};
 
 fn root() -> PathBuf {
@@ -82,6 +82,47 @@ async fn stake(chain: &Chain, user: &Signer) -> u128 {
         .unwrap()
 }
 
+/// The operator address of a localnet validator, by name (accounts.json).
+fn valoper(name: &str) -> String {
+    let path = root().join("target/localnet/net/accounts.json");
+    let accounts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    accounts["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .and_then(|a| a["valoper"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+/// Runs `scripts/localnet.sh` with `args`.
+fn localnet(args: &[&str]) {
+    let status = std::process::Command::new(root().join("scripts/localnet.sh"))
+        .args(args)
+        .status()
+        .expect("scripts/localnet.sh runs");
+    assert!(status.success(), "localnet.sh {args:?} failed");
+}
+
+/// One keeper tick; a node that does not answer for a moment (a restart, a loaded machine) is
+/// asked again, as the keeper loop itself does.
+async fn tick(chain: &Chain, keeper: &Signer, hub: &Deployment, config: KeeperConfig) -> Tick {
+    let mut log = |line: &str| eprintln!("keeper: {line}");
+    for _ in 0..30 {
+        match flowstake_operator::keeper::tick(chain, keeper, hub, config, &mut log).await {
+            Ok(done) => return done,
+            Err(err) if err.is_transient() => {
+                eprintln!("keeper: node unavailable, retrying: {err}");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(err) => panic!("{err}"),
+        }
+    }
+    panic!("the node did not answer for a minute");
+}
+
 fn ok(outcome: Result<TxOutcome, flowstake_operator::error::OperatorError>) -> TxOutcome {
     outcome.unwrap_or_else(|err| panic!("{err}"))
 }
@@ -120,15 +161,12 @@ async fn users_are_paid_what_the_hub_promised_through_a_real_unbonding() {
         interval: Duration::from_secs(2),
         harvest_every: 20,
     };
-    let mut log = |line: &str| eprintln!("keeper: {line}");
     let (_, time) = chain.latest().await.unwrap();
     let status = ops::status(&chain, &hub).await.unwrap();
     let epoch = status.config.epoch_period;
     // Keeper ticks until the first batch is submitted and an epoch has passed.
     while ops::status(&chain, &hub).await.unwrap().pending.id == 1 {
-        keeper::tick(&chain, &keeper_key, &hub, config, &mut log)
-            .await
-            .unwrap();
+        tick(&chain, &keeper_key, &hub, config).await;
         tokio::time::sleep(config.interval).await;
     }
     ok(ops::unbond(&chain, &users[0], &hub, 500_000_000).await);
@@ -138,9 +176,7 @@ async fn users_are_paid_what_the_hub_promised_through_a_real_unbonding() {
     let unbonding = chain.unbonding_time().await.unwrap();
     let deadline = time + 4 * epoch + 2 * unbonding + 60;
     loop {
-        keeper::tick(&chain, &keeper_key, &hub, config, &mut log)
-            .await
-            .unwrap();
+        tick(&chain, &keeper_key, &hub, config).await;
         let mut all = vec![];
         for user in &users[..2] {
             all.extend(requests(&chain, &hub, user).await);
@@ -209,10 +245,7 @@ async fn a_second_keeper_finds_nothing_due() {
         interval: Duration::from_secs(1),
         harvest_every: 0,
     };
-    let mut log = |line: &str| eprintln!("keeper: {line}");
-    let first = keeper::tick(&chain, &keeper_key, &hub, config, &mut log)
-        .await
-        .unwrap();
+    let first = tick(&chain, &keeper_key, &hub, config).await;
     assert!(first.submitted, "{first:?}");
     // The same submission again: the hub refuses it (the batch is empty now).
     let again = ops::execute(&chain, &keeper_key, &hub, &ExecuteMsg::SubmitBatch {}, 0).await;
@@ -250,7 +283,6 @@ async fn eight_consecutive_batches_are_all_accepted_by_the_chain() {
         interval: Duration::from_secs(2),
         harvest_every: u64::MAX,
     };
-    let mut log = |line: &str| eprintln!("keeper: {line}");
     let status = ops::status(&chain, &hub).await.unwrap();
     let (epoch, unbonding) = (
         status.config.epoch_period,
@@ -271,15 +303,112 @@ async fn eight_consecutive_batches_are_all_accepted_by_the_chain() {
         if status.pending.shares.is_zero() {
             ok(ops::unbond(&chain, &user, &hub, 10_000_000).await);
         }
-        let tick = keeper::tick(&chain, &keeper_key, &hub, config, &mut log)
-            .await
-            .unwrap();
-        assert!(tick.refused.is_empty(), "{:?}", tick.refused);
-        waited_for_room += tick.not_due.iter().filter(|c| **c == "submit").count();
+        let done = tick(&chain, &keeper_key, &hub, config).await;
+        assert!(done.refused.is_empty(), "{:?}", done.refused);
+        waited_for_room += done.not_due.iter().filter(|c| **c == "submit").count();
         tokio::time::sleep(config.interval).await;
     }
     // Every submission was a transaction the chain accepted, undelegations included.
     let status = ops::status(&chain, &hub).await.unwrap();
     assert_eq!(status.pending.id, 9);
     eprintln!("submissions the hub held back for the entry limit: {waited_for_room}");
+}
+
+/// A validator's node stops while a batch unbonds from it: the chain jails it and slashes it
+/// for downtime; the hub's next sync books the loss and marks it inactive, new stake goes
+/// elsewhere, and the batch (whose entries predate the infraction) is paid in full.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the localnet: scripts/e2e.sh"]
+async fn a_validator_jailed_for_downtime_is_booked_and_gets_no_new_stake() {
+    let chain = connect().await;
+    let deployer = account(&chain.file, "deployer");
+    let keeper_key = account(&chain.file, "keeper");
+    let user = account(&chain.file, "user2");
+    let hub = deploy(&chain, &deployer).await;
+    let bond = ExecuteMsg::Bond {
+        receiver: None,
+        min_shares: None,
+    };
+    // One bond per validator: each goes to the one furthest below its share.
+    for _ in 0..4 {
+        ok(ops::execute(&chain, &user, &hub, &bond, 1_000_000_000).await);
+    }
+    ok(ops::unbond(&chain, &user, &hub, 400_000_000).await);
+    let config = KeeperConfig {
+        interval: Duration::from_secs(2),
+        harvest_every: u64::MAX,
+    };
+    while ops::status(&chain, &hub).await.unwrap().pending.id == 1 {
+        tick(&chain, &keeper_key, &hub, config).await;
+        tokio::time::sleep(config.interval).await;
+    }
+
+    let jailed = valoper("val2");
+    localnet(&["stop-validator", "2"]);
+    let (_, stopped_at) = chain.latest().await.unwrap();
+    loop {
+        if !chain.bonded_validators().await.unwrap().contains(&jailed) {
+            break;
+        }
+        let (_, now) = chain.latest().await.unwrap();
+        assert!(now < stopped_at + 180, "validator 2 was not jailed");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let (_, now) = chain.latest().await.unwrap();
+    eprintln!("jailed {} s after its node stopped", now - stopped_at);
+
+    let before: StateResponse = chain.query(&hub.hub, &QueryMsg::State {}).await.unwrap();
+    ok(ops::execute(&chain, &keeper_key, &hub, &ExecuteMsg::Sync {}, 0).await);
+    let after: StateResponse = chain.query(&hub.hub, &QueryMsg::State {}).await.unwrap();
+    assert!(
+        after.totals.slashed > before.totals.slashed,
+        "the downtime slash was not booked"
+    );
+    let validators: Vec<flowstake::hub::ValidatorResponse> = chain
+        .query(
+            &hub.hub,
+            &QueryMsg::Validators {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .await
+        .unwrap();
+    let entry = validators.iter().find(|v| v.address == jailed).unwrap();
+    assert!(!entry.active, "the hub still counts validator 2 active");
+    for _ in 0..3 {
+        let outcome = ok(ops::execute(&chain, &user, &hub, &bond, 1_000_000_000).await);
+        assert_ne!(
+            outcome.wasm_attributes("validator").first().copied(),
+            Some(jailed.as_str())
+        );
+    }
+    localnet(&["start-validator", "2"]);
+
+    // The batch completes on the chain's time and pays what the hub promised.
+    loop {
+        tick(&chain, &keeper_key, &hub, config).await;
+        let all = requests(&chain, &hub, &user).await;
+        if all
+            .iter()
+            .all(|r| matches!(r.status, flowstake::hub::BatchStatus::Reconciled))
+        {
+            break;
+        }
+        let (_, now) = chain.latest().await.unwrap();
+        assert!(now < stopped_at + 400, "not reconciled: {all:?}");
+        tokio::time::sleep(config.interval).await;
+    }
+    let promised: u128 = requests(&chain, &hub, &user)
+        .await
+        .iter()
+        .map(|r| r.native.u128())
+        .sum();
+    let before = stake(&chain, &user).await;
+    let withdraw = ExecuteMsg::WithdrawUnbonded {
+        receiver: None,
+        limit: None,
+    };
+    ok(ops::execute(&chain, &user, &hub, &withdraw, 0).await);
+    assert_eq!(stake(&chain, &user).await - before, promised);
 }
