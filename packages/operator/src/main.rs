@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use cosmwasm_std::{Decimal, Uint128};
 use flowstake::hub::ExecuteMsg;
 use flowstake_operator::client::{Chain, Signer};
 use flowstake_operator::config::{ChainFile, Deployment, MNEMONIC_VAR};
@@ -37,36 +36,7 @@ enum Command {
     /// The signer's address and balances.
     Address,
     /// Store the three codes, instantiate the hub, write the deployment file.
-    Deploy {
-        #[arg(long, default_value = "artifacts")]
-        artifacts: PathBuf,
-        /// Initial validators (comma-separated operator addresses); all bonded ones if left out.
-        #[arg(long, value_delimiter = ',')]
-        validators: Vec<String>,
-        /// Seconds between batch submissions; the shortest that lets 7 batches cover the
-        /// chain's unbonding time if left out.
-        #[arg(long)]
-        epoch: Option<u64>,
-        #[arg(long, default_value = "0.05")]
-        fee_rate: Decimal,
-        #[arg(long)]
-        fee_receiver: Option<String>,
-        #[arg(long)]
-        guardian: Option<String>,
-        #[arg(long, default_value = "1000")]
-        min_bond: Uint128,
-        #[arg(long, default_value = "1000")]
-        min_unbond: Uint128,
-        /// Native deposited as dead shares at instantiation.
-        #[arg(long, default_value = "1000000")]
-        seed: Uint128,
-        #[arg(long, default_value = "fsSTAKE")]
-        symbol: String,
-        /// Largest annual reward rate recognised at once (default 0.5); rewards beyond it
-        /// enter the rate gradually. A test chain with a small supply may pay far more.
-        #[arg(long)]
-        max_reward_rate: Option<Decimal>,
-    },
+    Deploy(DeployParams),
     /// Rate, backing, queue, open batches, cranks due, paused operations.
     Status {
         #[arg(long)]
@@ -159,33 +129,8 @@ async fn run(cli: Cli) -> Result<()> {
                 ));
             }
         }
-        Command::Deploy {
-            artifacts,
-            validators,
-            epoch,
-            fee_rate,
-            fee_receiver,
-            guardian,
-            min_bond,
-            min_unbond,
-            seed,
-            symbol,
-            max_reward_rate,
-        } => {
+        Command::Deploy(params) => {
             let signer = signer(&file)?;
-            let params = DeployParams {
-                artifacts,
-                validators,
-                epoch_period: epoch,
-                fee_rate,
-                fee_receiver,
-                guardian,
-                min_bond,
-                min_unbond,
-                seed,
-                symbol,
-                max_reward_rate,
-            };
             let deployed = ops::deploy(&chain, &signer, &params, &mut say).await?;
             deployed.save(&cli.deployment)?;
             say(&format!("wrote {}", cli.deployment.display()));

@@ -21,23 +21,40 @@ use crate::client::{account_id, coin, Chain, Signer, TxOutcome};
 use crate::config::Deployment;
 use crate::error::{OperatorError, Result};
 
-/// The hub's parameters at deployment; what is not given is derived from the chain.
-#[derive(Clone, Debug)]
+/// The hub's parameters at deployment; what is not given is derived from the chain. The
+/// command line's `deploy` flags are these fields.
+#[derive(Clone, Debug, clap::Args)]
 pub struct DeployParams {
     /// Directory holding `flowstake_{hub,token,collector}.wasm`.
+    #[arg(long, default_value = "artifacts")]
     pub artifacts: std::path::PathBuf,
-    /// Validators of the initial set (equal weights); all bonded validators when empty.
+    /// Initial validators (comma-separated operator addresses, equal weights); all bonded
+    /// validators if left out.
+    #[arg(long, value_delimiter = ',')]
     pub validators: Vec<String>,
+    /// Seconds between batch submissions; the shortest that lets 7 batches cover the chain's
+    /// unbonding time if left out.
+    #[arg(long = "epoch")]
     pub epoch_period: Option<u64>,
+    #[arg(long, default_value = "0.05")]
     pub fee_rate: Decimal,
+    #[arg(long)]
     pub fee_receiver: Option<String>,
+    #[arg(long)]
     pub guardian: Option<String>,
+    #[arg(long, default_value = "1000")]
     pub min_bond: Uint128,
+    #[arg(long, default_value = "1000")]
     pub min_unbond: Uint128,
     /// Native deposited at instantiation as dead shares.
+    #[arg(long, default_value = "1000000")]
     pub seed: Uint128,
+    #[arg(long, default_value = "fsSTAKE")]
     pub symbol: String,
-    /// Largest annual reward rate recognised at once (the hub's default if `None`).
+    /// Largest annual reward rate recognised at once (the hub's default, 0.5, if left out);
+    /// rewards beyond it enter the rate gradually. A test chain with a small supply may pay
+    /// far more.
+    #[arg(long)]
     pub max_reward_rate: Option<Decimal>,
 }
 

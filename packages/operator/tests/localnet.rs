@@ -123,6 +123,20 @@ async fn tick(chain: &Chain, keeper: &Signer, hub: &Deployment, config: KeeperCo
     panic!("the node did not answer for a minute");
 }
 
+/// `user` bonds `native`.
+async fn bond(
+    chain: &Chain,
+    user: &Signer,
+    hub: &Deployment,
+    native: u128,
+) -> Result<TxOutcome, flowstake_operator::error::OperatorError> {
+    let msg = ExecuteMsg::Bond {
+        receiver: None,
+        min_shares: None,
+    };
+    ops::execute(chain, user, hub, &msg, native).await
+}
+
 fn ok(outcome: Result<TxOutcome, flowstake_operator::error::OperatorError>) -> TxOutcome {
     outcome.unwrap_or_else(|err| panic!("{err}"))
 }
@@ -144,11 +158,7 @@ async fn users_are_paid_what_the_hub_promised_through_a_real_unbonding() {
 
     let bonds = [3_000_000_000u128, 2_000_000_000, 1_000_000_000];
     for (user, native) in users.iter().zip(bonds) {
-        let bond = ExecuteMsg::Bond {
-            receiver: None,
-            min_shares: None,
-        };
-        ok(ops::execute(&chain, user, &hub, &bond, native).await);
+        ok(bond(&chain, user, &hub, native).await);
     }
     // user1 and user2 queue part of their shares; user3 queues and cancels.
     ok(ops::unbond(&chain, &users[0], &hub, 1_000_000_000).await);
@@ -233,11 +243,7 @@ async fn a_second_keeper_finds_nothing_due() {
     let keeper_key = account(&chain.file, "user4");
     let hub = deploy(&chain, &deployer).await;
     let user = account(&chain.file, "user5");
-    let bond = ExecuteMsg::Bond {
-        receiver: None,
-        min_shares: None,
-    };
-    ok(ops::execute(&chain, &user, &hub, &bond, 1_000_000_000).await);
+    ok(bond(&chain, &user, &hub, 1_000_000_000).await);
     ok(ops::unbond(&chain, &user, &hub, 100_000_000).await);
     let epoch = ops::status(&chain, &hub).await.unwrap().config.epoch_period;
     tokio::time::sleep(Duration::from_secs(epoch + 2)).await;
@@ -274,11 +280,7 @@ async fn eight_consecutive_batches_are_all_accepted_by_the_chain() {
     let keeper_key = account(&chain.file, "keeper");
     let user = account(&chain.file, "user3");
     let hub = deploy(&chain, &deployer).await;
-    let bond = ExecuteMsg::Bond {
-        receiver: None,
-        min_shares: None,
-    };
-    ok(ops::execute(&chain, &user, &hub, &bond, 1_000_000_000).await);
+    ok(bond(&chain, &user, &hub, 1_000_000_000).await);
     let config = KeeperConfig {
         interval: Duration::from_secs(2),
         harvest_every: u64::MAX,
@@ -325,13 +327,9 @@ async fn a_validator_jailed_for_downtime_is_booked_and_gets_no_new_stake() {
     let keeper_key = account(&chain.file, "keeper");
     let user = account(&chain.file, "user2");
     let hub = deploy(&chain, &deployer).await;
-    let bond = ExecuteMsg::Bond {
-        receiver: None,
-        min_shares: None,
-    };
     // One bond per validator: each goes to the one furthest below its share.
     for _ in 0..4 {
-        ok(ops::execute(&chain, &user, &hub, &bond, 1_000_000_000).await);
+        ok(bond(&chain, &user, &hub, 1_000_000_000).await);
     }
     ok(ops::unbond(&chain, &user, &hub, 400_000_000).await);
     let config = KeeperConfig {
@@ -377,7 +375,7 @@ async fn a_validator_jailed_for_downtime_is_booked_and_gets_no_new_stake() {
     let entry = validators.iter().find(|v| v.address == jailed).unwrap();
     assert!(!entry.active, "the hub still counts validator 2 active");
     for _ in 0..3 {
-        let outcome = ok(ops::execute(&chain, &user, &hub, &bond, 1_000_000_000).await);
+        let outcome = ok(bond(&chain, &user, &hub, 1_000_000_000).await);
         assert_ne!(
             outcome.wasm_attributes("validator").first().copied(),
             Some(jailed.as_str())
