@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The checks CI runs, in order: formatting, lints, schema drift, the test command (with the
 # random-operation properties in their CI size), the wasm artifacts in the real CosmWasm VM,
-# then a short run of every fuzz target.
+# the real chain (one node, then the four-validator localnet end to end and a short
+# differential run of the strict model against it), then a short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,9 @@ scripts/chain-check.sh
 
 step "end to end on the four-validator localnet: scripts/e2e.sh (nodes on loopback, stopped by pid)"
 scripts/e2e.sh
+
+step "differential check of the strict model against the localnet: scripts/differential.sh --steps 25 --seed 1 (its own net, stopped by pid)"
+scripts/differential.sh --steps 25 --seed 1
 
 step "fuzz targets (tests/fuzz, its own workspace): fmt, kept inputs and harness tests, a short run of each"
 cargo fmt --manifest-path tests/fuzz/Cargo.toml -p flowstake-fuzz -- --check

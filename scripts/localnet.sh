@@ -5,7 +5,7 @@
 #   scripts/localnet.sh up [--validators N]      build (or resume) the net and wait for blocks
 #   scripts/localnet.sh down                     stop every node this script started
 #   scripts/localnet.sh status                   per node: pid, height, validator status, jailed
-#   scripts/localnet.sh reset [--validators N]   down, wipe target/localnet/net, up
+#   scripts/localnet.sh reset [--validators N]   down, wipe the net's folder, up
 #   scripts/localnet.sh stop-validator K         stop node K (1..4)
 #   scripts/localnet.sh start-validator K [--unjail]
 #                                                restart node K with its home; with --unjail
@@ -16,6 +16,11 @@
 # a local test network only), installed if missing into target/localnet/venv. The net lives in
 # target/localnet/net (ignored by git): node1..node4 (homes, node.log, node.pid), keyring/
 # (keyring-backend test), accounts.json (names, addresses, mnemonics), localnet.json (layout).
+#
+# LOCALNET_NET_DIR puts the net elsewhere (default target/localnet/net), so that two nets can run
+# side by side with different LOCALNET_PORT_BASE values; the node install stays shared. `reset`
+# wipes only a folder directly in target/localnet. Commands on any net share one lock: one
+# started while another runs waits for it (up to 10 minutes).
 #
 # Ports: LOCALNET_PORT_BASE (default 26800; reset keeps the old net's) when the net is built;
 # node K uses the block of ten from BASE + 10*(K-1): +0 p2p, +1 rpc, +2 grpc, +3 api (REST and
@@ -39,7 +44,7 @@ injective_version=1.20.1
 base_dir=$root/target/localnet
 venv=$base_dir/venv
 bin=$venv/bin/injectived
-net=$base_dir/net
+net=${LOCALNET_NET_DIR:-$base_dir/net}
 meta=$net/localnet.json
 keyring=$net/keyring
 nodes=4
@@ -72,7 +77,8 @@ usage: scripts/localnet.sh COMMAND
   start-validator K [--unjail]
                              restart node K with the same home; --unjail (also if node K runs):
                              unjail validator K once downtime_jail_duration has passed
-env: LOCALNET_PORT_BASE (default 26800), LOCALNET_CHAIN_ID (default flowstake-local-1)
+env: LOCALNET_PORT_BASE (default 26800), LOCALNET_CHAIN_ID (default flowstake-local-1),
+     LOCALNET_NET_DIR (absolute; default target/localnet/net)
 EOF
 }
 bad_usage() {
@@ -616,11 +622,14 @@ cmd_up() { # cmd_up N|"" (fresh: whether the net must be built)
   say "up in $((SECONDS - t0)) s"
 }
 
+# Removes the net's folder: only one of this script's nets (a folder directly in
+# target/localnet holding its localnet.json), never another folder LOCALNET_NET_DIR names.
 wipe_net() {
-  case "$net" in
-    */target/localnet/net) rm -rf -- "$net" ;;
-    *) die "refusing to remove $net" ;;
-  esac
+  if [ "$(dirname -- "$net")" = "$base_dir" ] && { [ -f "$meta" ] || [ "$net" = "$base_dir/net" ]; }; then
+    rm -rf -- "$net"
+  else
+    die "refusing to remove $net: reset wipes only a net of this script in ${base_dir#"$root"/}"
+  fi
 }
 
 cmd_down() {
@@ -835,7 +844,12 @@ parse_validators() { # parse_validators ARGS...: prints N or nothing
 lock() {
   mkdir -p "$base_dir"
   exec 9>"$base_dir/localnet.lock"
-  flock -n 9 || die "another scripts/localnet.sh command is running"
+  # One lock for every net (they share the install and the test accounts): a command started
+  # while another runs waits for it, up to 10 minutes.
+  if ! flock -n 9; then
+    say "waiting for another scripts/localnet.sh command to finish"
+    flock -w 600 9 || die "another scripts/localnet.sh command is running (waited 10 minutes)"
+  fi
 }
 
 [ $# -ge 1 ] || bad_usage "missing command"

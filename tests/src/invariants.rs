@@ -40,7 +40,8 @@ impl Suite {
     /// - supply: the token's supply is `total_shares`; the hub holds exactly the dead shares
     ///   plus the shares queued in the pending batch;
     /// - ledger: the per-validator ledger sums to `total_native + unvested_rewards` (rewards
-    ///   delegated but not yet in the rate), and never exceeds the chain's delegation, per
+    ///   delegated but not yet in the rate) + what a batch being submitted over several calls
+    ///   still holds, and never exceeds the chain's delegation, per
     ///   validator and in total;
     /// - rate: `exchange_rate` is `total_native / total_shares`;
     /// - claims: the hub holds at least `reserved_for_claims + unlocked_surplus`, and the
@@ -80,10 +81,16 @@ impl Suite {
         let chain_total: u128 = chain.iter().map(|(_, amount)| amount).sum();
         let ledger = self.validators();
         let ledger_total: u128 = ledger.iter().map(|v| v.delegated.u128()).sum();
-        let staked = total_native + state.unvested_rewards.u128();
+        // A batch being submitted over several calls still has part of its native delegated.
+        let submitting = state
+            .submission
+            .as_ref()
+            .map_or(0, |s| s.native_left.u128());
+        let staked = total_native + state.unvested_rewards.u128() + submitting;
         assert_eq!(
             ledger_total, staked,
-            "the per-validator ledger does not add up to total_native + unvested_rewards"
+            "the per-validator ledger does not add up to total_native + unvested_rewards + \
+             what a submission still holds"
         );
         for validator in &ledger {
             let on_chain = chain

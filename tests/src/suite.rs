@@ -267,8 +267,16 @@ impl Suite {
         self.execute_hub(user, &ExecuteMsg::CancelUnbond {}, &[])
     }
 
+    /// A keeper's submission: a batch spread over more validators than one call undelegates
+    /// from takes several calls, made at once; the response holds the events of all of them.
     pub fn submit_batch(&mut self) -> AnyResult<AppResponse> {
-        self.execute_hub(KEEPER, &ExecuteMsg::SubmitBatch {}, &[])
+        let mut response = self.execute_hub(KEEPER, &ExecuteMsg::SubmitBatch {}, &[])?;
+        let mut last = response.clone();
+        while submission_continues(&last) {
+            last = self.execute_hub(KEEPER, &ExecuteMsg::SubmitBatch {}, &[])?;
+            response.events.extend(last.events.iter().cloned());
+        }
+        Ok(response)
     }
 
     /// A keeper's reconcile: when the hub answers that a batch may have been paid but no
@@ -414,6 +422,18 @@ impl Suite {
 /// Whether a `wasm` event of the response carries the attribute `key`.
 pub fn has_wasm_attr(response: &AppResponse, key: &str) -> bool {
     wasm_attr(response, key).is_some()
+}
+
+/// Whether a response left a batch partly submitted (`submission_done` false in its last
+/// submission): the keeper calls `SubmitBatch` again.
+pub fn submission_continues(response: &AppResponse) -> bool {
+    response
+        .events
+        .iter()
+        .filter(|e| e.ty == "wasm")
+        .flat_map(|e| e.attributes.iter())
+        .rfind(|a| a.key == "submission_done")
+        .is_some_and(|a| a.value == "false")
 }
 
 /// The value of the first attribute `key` in the response's `wasm` events.

@@ -327,3 +327,28 @@ fn a_tombstoned_validator_is_jailed_forever() {
         Some(ChainError::Tombstoned { .. })
     ));
 }
+
+/// x/staking `Slash` takes the power CometBFT counts (`tokens / PowerReduction`, truncated)
+/// and turns it back into tokens: stake below one unit of power is never slashed. With the
+/// model's default reduction of 1 every token counts.
+#[test]
+fn a_slash_counts_the_power_in_whole_units_of_the_power_reduction() {
+    let mut exact = chain(1);
+    exact.delegate(ALICE, 0, 10_500_000).unwrap();
+    exact.next_block(BLOCK_TIME);
+    let height = exact.height();
+    exact.slash(0, Decimal::percent(10), height).unwrap();
+    assert_eq!(exact.validator_tokens(0), 10_500_000 - 1_050_000);
+
+    let mut reduced = chain(1);
+    reduced
+        .app
+        .init_modules(|router, _, storage| router.staking.set_power_reduction(storage, 1_000_000))
+        .unwrap();
+    reduced.delegate(ALICE, 0, 10_500_000).unwrap();
+    reduced.next_block(BLOCK_TIME);
+    let height = reduced.height();
+    reduced.slash(0, Decimal::percent(10), height).unwrap();
+    // Power 10: 10 % of 10,000,000, not of 10,500,000.
+    assert_eq!(reduced.validator_tokens(0), 10_500_000 - 1_000_000);
+}

@@ -69,6 +69,12 @@ pub enum ContractError {
     #[error("the pending batch {id} holds no request")]
     EmptyBatch { id: u64 },
 
+    #[error("batch {batch_id} is still being submitted ({native_left} left to undelegate): call submit_batch until it is done")]
+    SubmissionInProgress { batch_id: u64, native_left: Uint128 },
+
+    #[error("the batch {batch_id} being submitted is not stored")]
+    SubmissionWithoutBatch { batch_id: u64 },
+
     #[error("{user} has no request in the pending batch {batch_id}")]
     NoPendingRequest { user: String, batch_id: u64 },
 

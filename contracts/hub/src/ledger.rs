@@ -11,7 +11,7 @@ use crate::math::{
     allowance_time_used, exchange_rate, rate_move, reward_allowance, split_loss, vestable,
     vesting_headroom, RateMove,
 };
-use crate::state::{validators, Config, State, Validator, PAUSED};
+use crate::state::{validators, Config, State, Validator, BATCHES, PAUSED, SUBMISSION};
 
 /// The active validator furthest below its target share: the lowest delegation per unit of
 /// weight, one index read whatever the size of the set.
@@ -186,6 +186,18 @@ pub fn sync(
         .map(|v| v.address)
         .collect();
     let mut set = all_validators(storage)?;
+    // A batch being submitted still has `submitting` on the validators after its cursor.
+    let cursor = match state.submitting.is_zero() {
+        true => None,
+        false => Some(SUBMISSION.load(storage)?.after),
+    };
+    let to_come = |address: &str| cursor.as_deref().is_some_and(|after| address > after);
+    let holding: Uint128 = set
+        .iter()
+        .filter(|v| to_come(&v.address))
+        .map(|v| v.delegated)
+        .sum();
+    let mut lost_to_come = Uint128::zero();
     let mut slashed = Uint128::zero();
     let mut surplus = Uint128::zero();
     let mut emptied = vec![];
@@ -210,6 +222,9 @@ pub fn sync(
         }
         if chain_amount < validator.delegated {
             slashed += validator.delegated - chain_amount;
+            if to_come(&validator.address) {
+                lost_to_come += validator.delegated - chain_amount;
+            }
             if chain_amount.is_zero() && !validator.paused {
                 validator.paused = true;
                 emptied.push(validator.address.clone());
@@ -220,7 +235,9 @@ pub fn sync(
         validator.delegated = chain_amount;
         validators().save(storage, &validator.address.clone(), validator)?;
     }
-    book_slash(state, slashed)?;
+    let batch_loss = submission_loss(lost_to_come, state.submitting, holding).min(state.submitting);
+    book_slash(state, slashed, batch_loss)?;
+    charge_submitting_batch(storage, state, batch_loss)?;
     state.total_native = state.total_native.checked_add(surplus)?;
     state.totals.surplus = state.totals.surplus.checked_add(surplus)?;
     let now = env.block.time.seconds();
@@ -271,13 +288,58 @@ pub fn sync(
     })
 }
 
-/// Lowers the backing by a loss found on delegated stake. The delegated stake is the backing
-/// plus the unvested rewards, and the loss is shared between the two in proportion.
-pub fn book_slash(state: &mut State, slashed: Uint128) -> Result<(), ContractError> {
-    let (native_loss, unvested_loss) =
-        split_loss(slashed, state.total_native, state.unvested_rewards);
+/// Lowers the backing by a loss found on delegated stake, less `batch_loss`, the part that
+/// fell on what a batch being submitted still has delegated ([`submission_loss`]). The rest is
+/// shared between the backing and the unvested rewards in proportion.
+pub fn book_slash(
+    state: &mut State,
+    slashed: Uint128,
+    batch_loss: Uint128,
+) -> Result<(), ContractError> {
+    let batch_loss = batch_loss.min(state.submitting).min(slashed);
+    let (native_loss, unvested_loss) = split_loss(
+        slashed - batch_loss,
+        state.total_native,
+        state.unvested_rewards,
+    );
     state.unvested_rewards = state.unvested_rewards.checked_sub(unvested_loss)?;
     state.total_native = state.total_native.checked_sub(native_loss)?;
+    state.submitting = state.submitting.checked_sub(batch_loss)?;
+    state.totals.unbonding = state.totals.unbonding.checked_sub(batch_loss)?;
     state.totals.slashed = state.totals.slashed.checked_add(slashed)?;
+    Ok(())
+}
+
+/// The part of `lost`, a loss on validators the batch being submitted has still to undelegate
+/// from, that fell on the batch: it holds `submitting` of the `holding` those validators held,
+/// in proportion to each one's delegation, so it bears that share of their loss.
+pub fn submission_loss(lost: Uint128, submitting: Uint128, holding: Uint128) -> Uint128 {
+    if holding.is_zero() {
+        return Uint128::zero();
+    }
+    lost.multiply_ratio(submitting.min(holding), holding)
+}
+
+/// Charges a batch being submitted its part of a slash ([`book_slash`]): it is owed that much
+/// less. If nothing of it is left delegated, its submission is over.
+pub fn charge_submitting_batch(
+    storage: &mut dyn Storage,
+    state: &State,
+    loss: Uint128,
+) -> Result<(), ContractError> {
+    if loss.is_zero() {
+        return Ok(());
+    }
+    let submission = SUBMISSION.load(storage)?;
+    BATCHES.update(storage, submission.batch_id, |batch| {
+        let mut batch = batch.ok_or(ContractError::SubmissionWithoutBatch {
+            batch_id: submission.batch_id,
+        })?;
+        batch.native_expected = batch.native_expected.checked_sub(loss)?;
+        Ok::<_, ContractError>(batch)
+    })?;
+    if state.submitting.is_zero() {
+        SUBMISSION.remove(storage);
+    }
     Ok(())
 }

@@ -4,14 +4,15 @@ use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult, Uint128}
 use cw_storage_plus::Bound;
 use flowstake::hub::{
     BatchResponse, BatchStatus, ConfigResponse, PausedResponse, PendingBatchResponse, QueryMsg,
-    RedemptionRateResponse, StateResponse, UnbondRequestResponse, ValidatorResponse,
+    RedemptionRateResponse, StateResponse, SubmissionStatus, UnbondRequestResponse,
+    ValidatorResponse,
 };
 
 use crate::error::ContractError;
 use crate::execute::bond::shares_to_mint;
 use crate::math::{claim_for_shares, exchange_rate, native_for_shares};
 use crate::state::{
-    validators, Batch, BATCHES, COLLECTOR, CONFIG, PAUSED, PENDING_BATCH, STATE, TOKEN,
+    validators, Batch, BATCHES, COLLECTOR, CONFIG, PAUSED, PENDING_BATCH, STATE, SUBMISSION, TOKEN,
     UNBOND_REQUESTS,
 };
 
@@ -108,6 +109,12 @@ fn state(deps: Deps, env: &Env) -> StdResult<StateResponse> {
         suspense,
         unbonding_time_observed: state.unbonding_time_observed,
         last_sync: state.last_sync,
+        submission: SUBMISSION
+            .may_load(deps.storage)?
+            .map(|submission| SubmissionStatus {
+                batch_id: submission.batch_id,
+                native_left: state.submitting,
+            }),
         totals: state.totals,
     })
 }

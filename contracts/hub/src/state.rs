@@ -35,8 +35,8 @@ pub struct BlockMark {
     pub time: u64,
 }
 
-/// The hub's accounting. `total_native` is the sum of the validator ledger, the backing of
-/// `total_shares`.
+/// The hub's accounting. The validator ledger sums to `total_native` (the backing of
+/// `total_shares`) + `unvested_rewards` + `submitting`.
 #[cw_serde]
 pub struct State {
     pub total_native: Uint128,
@@ -65,6 +65,10 @@ pub struct State {
     /// the first block whose time reaches their completion).
     #[serde(default)]
     pub paid_through: u64,
+    /// Native of the batch being submitted ([`SUBMISSION`]) still delegated: in the ledger, not
+    /// in `total_native`. A slash during the submission is shared between it and the holders.
+    #[serde(default)]
+    pub submitting: Uint128,
     /// The chain's unbonding time as learnt from the last submission.
     #[serde(default)]
     pub unbonding_time_observed: Option<u64>,
@@ -100,6 +104,17 @@ pub struct Batch {
     pub completes_at: u64,
     pub shares_claimed: Uint128,
     pub native_claimed: Uint128,
+}
+
+/// A batch whose undelegations are spread over several `SubmitBatch` calls (more validators
+/// hold stake than [`flowstake::MAX_SUBMIT_UNDELEGATIONS`]). Its shares are already converted
+/// and burnt; [`State::submitting`] is still delegated, on the validators after `after`
+/// (address order).
+#[cw_serde]
+pub struct Submission {
+    pub batch_id: u64,
+    /// The last validator undelegated from; empty to start again from the first.
+    pub after: String,
 }
 
 /// A validator of the set and the hub's ledger of what it delegated to it.
@@ -165,6 +180,12 @@ pub const PAUSED: Item<Vec<Operation>> = Item::new("paused");
 pub const PENDING_BATCH: Item<PendingBatch> = Item::new("pending_batch");
 /// Submitted batches by id.
 pub const BATCHES: Map<u64, Batch> = Map::new("batches");
+/// The batch being submitted over several calls, if any: while it is, no other batch is
+/// submitted and nothing is reconciled (its first entries may already be paid into the
+/// balance, and attributing them needs the batch whole).
+pub const SUBMISSION: Item<Submission> = Item::new("submission");
+/// The validator the last harvest withdrew from last; the next one starts after it.
+pub const HARVEST_CURSOR: Item<String> = Item::new("harvest_cursor");
 /// Unbond requests: (user, batch id) -> shares. Keyed by user first so that a user's requests
 /// are one prefix, read in batch order.
 pub const UNBOND_REQUESTS: Map<(&Addr, u64), Uint128> = Map::new("requests");

@@ -282,6 +282,17 @@ pub struct StateResponse {
     /// Seconds since epoch of the last ledger sync.
     pub last_sync: u64,
     pub totals: Totals,
+    /// A batch being submitted over several `submit_batch` calls, if any: until it is done, no
+    /// other batch is submitted and nothing is reconciled.
+    pub submission: Option<SubmissionStatus>,
+}
+
+/// A batch whose undelegations span several `submit_batch` calls.
+#[cw_serde]
+pub struct SubmissionStatus {
+    pub batch_id: u64,
+    /// Native still to undelegate for it.
+    pub native_left: Uint128,
 }
 
 /// Running totals, in native units, from which conservation can be checked to the unit:

@@ -18,3 +18,24 @@ pub const MAX_REWARD_RATE_CAP: Decimal = Decimal::raw(10_000_000_000_000_000_000
 
 /// Most denoms one `SweepRewards` may name.
 pub const MAX_SWEEP_DENOMS: usize = 10;
+
+// The three bounds below keep every call of a crank under a budget of 5,000,000 gas (half the
+// localnet's block limit of 10,000,000) with up to 150 validators in the set: on injectived a
+// withdrawal the hub sends costs about 80 k, an undelegation about 215 k and a redelegation
+// about 275 k, a sync about 5.6 k per validator, and the chain's unbonding and redelegation
+// queues grow within a block, so each further entry of one call costs a little more than the
+// last. Measured per call in docs/gas-chain.md (`scripts/chain-gas.sh`).
+
+/// Most validators one `Harvest` withdraws rewards from. Harvest takes them in turn (address
+/// order, from where the last one stopped), so every delegation is withdrawn at least every
+/// `ceil(validators / MAX_HARVEST_WITHDRAWALS)` harvests; x/distribution also pays a
+/// delegation's rewards out whenever the hub's stake on it changes.
+pub const MAX_HARVEST_WITHDRAWALS: usize = 32;
+
+/// Most undelegations one `SubmitBatch` sends. A batch spread over more validators is
+/// submitted over several calls: the first converts and burns its shares and undelegates from
+/// the first validators, each further `SubmitBatch` continues where the last one stopped.
+pub const MAX_SUBMIT_UNDELEGATIONS: usize = 12;
+
+/// Most validators a removed validator's stake is redelegated to: the least loaded ones.
+pub const MAX_REDELEGATION_TARGETS: usize = 10;

@@ -82,19 +82,28 @@ pub async fn tick(
             &mut done,
             log,
         )
-        .await?;
+        .await?
+        .is_some();
     }
     if status.submit_due.is_some_and(|at| at <= now) {
-        done.submitted = crank(
-            chain,
-            signer,
-            deployment,
-            "submit",
-            &ExecuteMsg::SubmitBatch {},
-            &mut done,
-            log,
-        )
-        .await?;
+        // A batch spread over more validators than one call undelegates from takes several
+        // calls; each is its own transaction, within the block's gas.
+        for _ in 0..ops::MAX_SUBMIT_CALLS {
+            let outcome = crank(
+                chain,
+                signer,
+                deployment,
+                "submit",
+                &ExecuteMsg::SubmitBatch {},
+                &mut done,
+                log,
+            )
+            .await?;
+            done.submitted |= outcome.is_some();
+            if !outcome.is_some_and(|o| ops::submission_continues(&o)) {
+                break;
+            }
+        }
     }
     if status.reconcile_due.is_some_and(|at| at <= now) {
         done.reconciled = crank(
@@ -106,7 +115,8 @@ pub async fn tick(
             &mut done,
             log,
         )
-        .await?;
+        .await?
+        .is_some();
     }
     Ok(done)
 }
@@ -119,16 +129,16 @@ async fn crank(
     msg: &ExecuteMsg,
     done: &mut Tick,
     log: &mut dyn FnMut(&str),
-) -> Result<bool> {
+) -> Result<Option<TxOutcome>> {
     match ops::execute(chain, signer, deployment, msg, 0).await {
         Ok(outcome) => {
             log(&describe(name, &outcome));
-            Ok(true)
+            Ok(Some(outcome))
         }
         Err(err) if err.is_not_due() => {
             log(&format!("{name}: not due ({err})"));
             done.not_due.push(name);
-            Ok(false)
+            Ok(None)
         }
         Err(err) if err.is_transient() => Err(err),
         Err(err @ OperatorError::Refused { .. }) => {
@@ -136,7 +146,7 @@ async fn crank(
             // let the other cranks run.
             log(&format!("{name}: refused, needs attention: {err}"));
             done.refused.push((name, err.to_string()));
-            Ok(false)
+            Ok(None)
         }
         Err(err) => Err(err),
     }
@@ -152,6 +162,8 @@ pub fn describe(name: &str, outcome: &TxOutcome) -> String {
         "batch_id",
         "submitted",
         "native_unbonded",
+        "native_left",
+        "withdrawn",
         "batches",
         "batch_ids",
         "waiting_for",

@@ -174,8 +174,15 @@ async fn run(cli: Cli) -> Result<()> {
                 _ => unreachable!("matched above"),
             };
             let signer = signer(&file)?;
-            let outcome = ops::execute(&chain, &signer, &deployment()?, &msg, 0).await?;
-            say(&describe(name, &outcome));
+            let deployed = deployment()?;
+            for _ in 0..ops::MAX_SUBMIT_CALLS {
+                let outcome = ops::execute(&chain, &signer, &deployed, &msg, 0).await?;
+                say(&describe(name, &outcome));
+                // A batch over many validators is submitted in several transactions.
+                if !ops::submission_continues(&outcome) {
+                    break;
+                }
+            }
         }
         Command::Migrate { artifacts } => {
             let signer = signer(&file)?;
@@ -229,6 +236,12 @@ fn print_status(status: &ops::Status) {
         "pending batch {}: {} shares, submit after {}",
         status.pending.id, status.pending.shares, status.pending.submit_after
     ));
+    if let Some(submission) = &state.submission {
+        say(&format!(
+            "batch {} being submitted: {} left to undelegate (submit continues it)",
+            submission.batch_id, submission.native_left
+        ));
+    }
     for batch in &status.open_batches {
         say(&format!(
             "  batch {}: {} expected, completes at {}",

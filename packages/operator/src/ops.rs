@@ -243,6 +243,18 @@ pub async fn migrate(
     Ok(outcome)
 }
 
+/// Most `submit_batch` calls one submission may take: the set's bound (200 validators) over
+/// the undelegations per call, twice (a submission whose last validators were slashed starts
+/// again from the first), and one more.
+pub const MAX_SUBMIT_CALLS: usize = 2 * 200 / flowstake::MAX_SUBMIT_UNDELEGATIONS + 1;
+
+/// Whether a `submit_batch` left its batch partly submitted: call it again.
+pub fn submission_continues(outcome: &TxOutcome) -> bool {
+    outcome
+        .wasm_attributes("submission_done")
+        .contains(&"false")
+}
+
 /// Most batches open at once (the hub's `MAX_OPEN_BATCHES`).
 const OPEN_WINDOW: u64 = 14;
 
@@ -287,7 +299,11 @@ pub async fn status(chain: &Chain, deployment: &Deployment) -> Result<Status> {
         .filter(|b| matches!(b.status, BatchStatus::Unbonding))
         .collect();
     let hub_balance = chain.balance(hub, &config.denom).await?;
-    let submit_due = (!pending.shares.is_zero()).then_some(pending.submit_after);
+    let submit_due = match &state.submission {
+        // A batch part submitted: the rest is due at once.
+        Some(_) => Some(0),
+        None => (!pending.shares.is_zero()).then_some(pending.submit_after),
+    };
     let reconcile_due = open_batches.iter().map(|b| b.completes_at).min();
     Ok(Status {
         height,

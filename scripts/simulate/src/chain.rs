@@ -18,7 +18,7 @@ use flowstake_tests::strict::{
 };
 use flowstake_tests::{collector_contract, hub_contract, token_contract};
 
-use crate::config::{ScenarioConfig, DAY, DENOM};
+use crate::config::{ScenarioConfig, DAY, DENOM, DERIVATIVE_SYMBOL, TOKEN_DECIMALS};
 
 /// Seconds per block when time moves forward.
 const BLOCK_SECONDS: u64 = 5;
@@ -120,8 +120,8 @@ impl Chain {
             collector_code_id,
             token: TokenInfo {
                 name: "Flowstake staked token".to_string(),
-                symbol: "fsSTAKE".to_string(),
-                decimals: 6,
+                symbol: DERIVATIVE_SYMBOL.to_string(),
+                decimals: TOKEN_DECIMALS as u8,
                 marketing: None,
             },
             validators: validators

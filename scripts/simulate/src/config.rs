@@ -11,8 +11,14 @@ pub const DAY: u64 = 86_400;
 pub const YEAR: u64 = 365 * DAY;
 /// The chain's staking denom.
 pub const DENOM: &str = "ustake";
+/// Decimals of the staking token and of the derivative: a unit of the denom is 10^-6 token.
+pub const TOKEN_DECIMALS: u32 = 6;
 /// Units of the denom per whole token, for display.
-pub const UNITS_PER_TOKEN: u128 = 1_000_000;
+pub const UNITS_PER_TOKEN: u128 = 10u128.pow(TOKEN_DECIMALS);
+/// The whole staking token as the summary and the charts name it.
+pub const NATIVE_SYMBOL: &str = "STAKE";
+/// The hub's derivative token.
+pub const DERIVATIVE_SYMBOL: &str = "fsSTAKE";
 
 pub const MAX_VALIDATORS: usize = 150;
 pub const MAX_USERS: usize = 10_000;

@@ -406,6 +406,7 @@ fn placeholder_observation() -> Observation {
             unbonding_time_observed: None,
             last_sync: 0,
             totals: Totals::default(),
+            submission: None,
         },
         pending: PendingBatchResponse {
             id: 0,

@@ -10,6 +10,7 @@ use flowstake::hub::{
     BatchResponse, ExecuteMsg, PendingBatchResponse, QueryMsg, ReceiveMsg, StateResponse,
     ValidatorResponse,
 };
+use flowstake_tests::suite::submission_continues;
 use serde::de::DeserializeOwned;
 
 use crate::chain::Chain;
@@ -61,6 +62,18 @@ impl Chain {
         // A request after the epoch ended submits the batch, which undelegates.
         let response = self.app.execute_contract(user.clone(), token, &msg, &[])?;
         self.note_payments(&response);
+        self.finish_submission(response)
+    }
+
+    /// A batch spread over more validators than one call undelegates from is submitted over
+    /// several calls: the keeper makes the rest at once. The response holds all their events.
+    fn finish_submission(&mut self, mut response: AppResponse) -> AnyResult<AppResponse> {
+        let keeper = self.keeper.clone();
+        let mut last = response.clone();
+        while submission_continues(&last) {
+            last = self.execute_hub(&keeper, &ExecuteMsg::SubmitBatch {}, 0)?;
+            response.events.extend(last.events.iter().cloned());
+        }
         Ok(response)
     }
 
@@ -83,7 +96,8 @@ impl Chain {
 
     pub fn submit_batch(&mut self) -> AnyResult<AppResponse> {
         let keeper = self.keeper.clone();
-        self.execute_hub(&keeper, &ExecuteMsg::SubmitBatch {}, 0)
+        let response = self.execute_hub(&keeper, &ExecuteMsg::SubmitBatch {}, 0)?;
+        self.finish_submission(response)
     }
 
     pub fn reconcile(&mut self) -> AnyResult<AppResponse> {

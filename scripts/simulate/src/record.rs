@@ -4,10 +4,12 @@ use std::path::Path;
 
 use cosmwasm_std::Decimal;
 
+use crate::config::{TOKEN_DECIMALS, UNITS_PER_TOKEN};
 use crate::error::SimError;
 
 /// The state at the end of one day. Amounts are in units of the denom; "that day" figures
-/// cover the day's steps only, the others are running totals or levels.
+/// cover the day's steps only, the others are running totals or levels. `daily.csv` gives the
+/// amounts in whole tokens and adds the running totals of the daily figures ([`COLUMNS`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DayRecord {
     pub day: u64,
@@ -44,54 +46,102 @@ pub struct DayRecord {
     pub checks: u64,
 }
 
-const HEADER: [&str; 21] = [
+/// The columns of `daily.csv`. A name ending in `_day` covers that day's steps only, one
+/// ending in `_total` everything since day 0; the others are the state at the end of the day.
+/// Amounts are in whole tokens with [`TOKEN_DECIMALS`] decimals: `_native_tokens` of the
+/// staking token, `_derivative_tokens` of the hub's derivative.
+pub const COLUMNS: [&str; 26] = [
     "day",
-    "time",
-    "exchange_rate",
-    "total_native",
-    "total_shares",
-    "chain_delegated",
-    "chain_unbonding",
-    "pending_shares",
-    "unbonding_native",
-    "reserved_for_claims",
+    "block_time_seconds",
+    "exchange_rate_native_per_derivative",
+    "total_native_tokens",
+    "total_shares_derivative_tokens",
+    "chain_delegated_native_tokens",
+    "chain_unbonding_native_tokens",
+    "pending_batch_derivative_tokens",
+    "unbonding_expected_native_tokens",
+    "reserved_for_claims_native_tokens",
     "open_requests",
     "holders",
-    "deposits",
-    "withdrawals",
-    "rewards",
-    "fees",
-    "slashed_total",
-    "batches_submitted",
-    "batches_reconciled",
-    "transactions",
-    "checks",
+    "deposits_day_native_tokens",
+    "deposits_total_native_tokens",
+    "withdrawals_day_native_tokens",
+    "withdrawals_total_native_tokens",
+    "rewards_day_native_tokens",
+    "rewards_total_native_tokens",
+    "fees_day_native_tokens",
+    "fees_total_native_tokens",
+    "slashed_day_native_tokens",
+    "slashed_total_native_tokens",
+    "batches_submitted_total",
+    "batches_reconciled_total",
+    "transactions_day",
+    "invariant_checks_total",
 ];
 
-impl DayRecord {
-    fn fields(&self) -> [String; 21] {
+/// Units of the denom as whole tokens with [`TOKEN_DECIMALS`] decimals, exactly: `1234.500000`.
+pub fn token_cell(units: u128) -> String {
+    let decimals = TOKEN_DECIMALS as usize;
+    format!(
+        "{}.{:0decimals$}",
+        units / UNITS_PER_TOKEN,
+        units % UNITS_PER_TOKEN
+    )
+}
+
+/// A rate with all 18 decimals of a `Decimal`, exactly: `1.046439004088603002`.
+pub fn rate_cell(rate: Decimal) -> String {
+    let atomics = rate.atomics().u128();
+    let one = Decimal::one().atomics().u128();
+    format!("{}.{:018}", atomics / one, atomics % one)
+}
+
+/// The running totals the records give as daily figures, and the other way round.
+#[derive(Default)]
+struct SoFar {
+    deposits: u128,
+    withdrawals: u128,
+    rewards: u128,
+    fees: u128,
+    slashed: u128,
+}
+
+impl SoFar {
+    /// The row of `record`, after the rows of the days before it.
+    fn row(&mut self, record: &DayRecord) -> [String; 26] {
+        self.deposits += record.deposits;
+        self.withdrawals += record.withdrawals;
+        self.rewards += record.rewards;
+        self.fees += record.fees;
+        let slashed_day = record.slashed_total.saturating_sub(self.slashed);
+        self.slashed = record.slashed_total;
         [
-            self.day.to_string(),
-            self.time.to_string(),
-            self.exchange_rate.to_string(),
-            self.total_native.to_string(),
-            self.total_shares.to_string(),
-            self.chain_delegated.to_string(),
-            self.chain_unbonding.to_string(),
-            self.pending_shares.to_string(),
-            self.unbonding_native.to_string(),
-            self.reserved_for_claims.to_string(),
-            self.open_requests.to_string(),
-            self.holders.to_string(),
-            self.deposits.to_string(),
-            self.withdrawals.to_string(),
-            self.rewards.to_string(),
-            self.fees.to_string(),
-            self.slashed_total.to_string(),
-            self.batches_submitted.to_string(),
-            self.batches_reconciled.to_string(),
-            self.transactions.to_string(),
-            self.checks.to_string(),
+            record.day.to_string(),
+            record.time.to_string(),
+            rate_cell(record.exchange_rate),
+            token_cell(record.total_native),
+            token_cell(record.total_shares),
+            token_cell(record.chain_delegated),
+            token_cell(record.chain_unbonding),
+            token_cell(record.pending_shares),
+            token_cell(record.unbonding_native),
+            token_cell(record.reserved_for_claims),
+            record.open_requests.to_string(),
+            record.holders.to_string(),
+            token_cell(record.deposits),
+            token_cell(self.deposits),
+            token_cell(record.withdrawals),
+            token_cell(self.withdrawals),
+            token_cell(record.rewards),
+            token_cell(self.rewards),
+            token_cell(record.fees),
+            token_cell(self.fees),
+            token_cell(slashed_day),
+            token_cell(record.slashed_total),
+            record.batches_submitted.to_string(),
+            record.batches_reconciled.to_string(),
+            record.transactions.to_string(),
+            record.checks.to_string(),
         ]
     }
 }
@@ -103,9 +153,10 @@ pub fn write_csv(path: &Path, records: &[DayRecord]) -> Result<(), SimError> {
         reason: err.to_string(),
     };
     let mut writer = csv::Writer::from_path(path).map_err(fail)?;
-    writer.write_record(HEADER).map_err(fail)?;
+    writer.write_record(COLUMNS).map_err(fail)?;
+    let mut so_far = SoFar::default();
     for record in records {
-        writer.write_record(record.fields()).map_err(fail)?;
+        writer.write_record(so_far.row(record)).map_err(fail)?;
     }
     writer.flush().map_err(|err| SimError::Output {
         path: path.display().to_string(),

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use cosmwasm_std::Decimal;
 
-use crate::config::{decimal_to_f64, ScenarioConfig, DAY, UNITS_PER_TOKEN};
+use crate::config::{decimal_to_f64, ScenarioConfig, DAY, NATIVE_SYMBOL, UNITS_PER_TOKEN};
 
 /// Counters the engine keeps while it runs.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -239,7 +239,7 @@ pub fn tokens(units: u128) -> String {
         }
         grouped.push(digit);
     }
-    format!("{grouped}.{:06} STAKE", units % UNITS_PER_TOKEN)
+    format!("{grouped}.{:06} {NATIVE_SYMBOL}", units % UNITS_PER_TOKEN)
 }
 
 /// Why a scheduled event does not appear.

@@ -397,7 +397,7 @@ fn outputs_are_written() {
     );
     let csv = std::fs::read_to_string(dir.join("daily.csv")).expect("csv");
     assert_eq!(csv.lines().count(), 1 + 7);
-    assert!(csv.starts_with("day,time,exchange_rate,"));
+    assert!(csv.starts_with("day,block_time_seconds,exchange_rate_native_per_derivative,"));
     for path in &written[1..] {
         let svg = std::fs::read_to_string(path).expect("svg");
         assert!(svg.starts_with("<svg"));

@@ -139,10 +139,15 @@ impl World {
         );
 
         let ledger = sum(validators.iter().map(|v| v.delegated));
+        let submitting = state
+            .submission
+            .as_ref()
+            .map_or(Uint128::zero(), |s| s.native_left);
         assert_eq!(
             ledger,
-            sum([state.total_native, state.unvested_rewards]),
-            "the validator ledger does not add up to total_native + unvested_rewards"
+            sum([state.total_native, state.unvested_rewards, submitting]),
+            "the validator ledger does not add up to total_native + unvested_rewards + what a \
+             submission still holds"
         );
 
         assert_eq!(

@@ -41,6 +41,8 @@ impl World {
             unbonding_time_observed: state.unbonding_time_observed,
             last_sync: state.last_sync,
             totals: state.totals.clone(),
+            // Every operation finishes the submissions it starts.
+            submission: None,
         };
         same("queries", "State", &expected_state, &suite.state())?;
         let rate_response = suite.redemption_rate();

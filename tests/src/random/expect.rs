@@ -109,6 +109,43 @@ pub fn is_pro_rata(total: u128, weights: &[u128], parts: &[u128]) -> bool {
     })
 }
 
+/// Whether `parts` are what one call of a submission sends of a split of `total` in proportion
+/// to `weights`: with nothing `left` for later calls, the whole split ([`is_pro_rata`]);
+/// otherwise exactly MAX_SUBMIT_UNDELEGATIONS parts, each the exact share rounded down or up,
+/// the first non-zero ones in address order (none skipped before the last one sent, none sent
+/// after it), and the sent parts and what is left add up to `total`.
+pub fn is_first_of_split(total: u128, weights: &[u128], parts: &[u128], left: u128) -> bool {
+    if left == 0 {
+        return is_pro_rata(total, weights, parts);
+    }
+    let weight_sum: u128 = weights.iter().sum();
+    let sent: Vec<usize> = (0..parts.len()).filter(|&i| parts[i] > 0).collect();
+    let Some(&last) = sent.last() else {
+        return false;
+    };
+    let each_in_proportion = weights.iter().zip(parts).all(|(weight, part)| {
+        let floor = mul_div(total, *weight, weight_sum);
+        *part == 0 || *part == floor || *part == floor + 1
+    });
+    // Before the last one sent, a validator is skipped only if its share rounds to nothing.
+    let none_skipped =
+        (0..last).all(|i| parts[i] > 0 || mul_div(total, weights[i], weight_sum) == 0);
+    sent.len() == flowstake::MAX_SUBMIT_UNDELEGATIONS
+        && each_in_proportion
+        && none_skipped
+        && parts.iter().sum::<u128>() + left == total
+}
+
+/// The last validator a submission call undelegated from (address order); empty if none.
+pub fn last_sent(parts: &[(String, u128)]) -> String {
+    parts
+        .iter()
+        .rev()
+        .find(|(_, part)| *part > 0)
+        .map(|(address, _)| address.clone())
+        .unwrap_or_default()
+}
+
 /// A removal's split: [`is_pro_rata`], except that every part of a single unit (which the
 /// chain may refuse to redelegate after a slash) is moved into the largest part; a stake of
 /// one unit stays one part.
@@ -246,6 +283,8 @@ pub struct Synced {
     /// The part of the stake found missing (booked as a slash) that the backing bore; the
     /// rest came off the unvested rewards.
     pub native_loss: u128,
+    /// The part of it that fell on a batch being submitted over several calls.
+    pub batch_loss: u128,
     /// Rewards that vested.
     pub vested: u128,
     /// `total_native` after the sync.
@@ -264,6 +303,16 @@ pub fn sync(before: &Observation) -> Synced {
     let mut ledger = before.ledger.clone();
     let mut slashed = 0;
     let mut surplus = 0;
+    // A batch being submitted over several calls holds its share of every validator still to
+    // come (after the submission's cursor), and bears that share of a loss on them.
+    let cursor = before.submission.as_ref().map(|s| s.after.clone());
+    let to_come = |address: &str| cursor.as_deref().is_some_and(|after| address > after);
+    let holding: u128 = ledger
+        .values()
+        .filter(|v| to_come(&v.address))
+        .map(|v| v.delegated.u128())
+        .sum();
+    let mut lost_to_come = 0;
     for validator in ledger.values_mut() {
         let on_chain = before.chain.delegation(&validator.address);
         let booked = validator.delegated.u128();
@@ -271,6 +320,9 @@ pub fn sync(before: &Observation) -> Synced {
         validator.inactive = inactive;
         if on_chain < booked {
             slashed += booked - on_chain;
+            if to_come(&validator.address) {
+                lost_to_come += booked - on_chain;
+            }
             // A delegation that fell to nothing: the validator is paused.
             validator.paused |= on_chain == 0;
         } else {
@@ -279,7 +331,12 @@ pub fn sync(before: &Observation) -> Synced {
         }
         validator.delegated = Uint128::new(on_chain);
     }
-    let native_loss = book_slash(&mut state, slashed);
+    let submitting = state.submitting.u128();
+    let batch_loss = mul_div(lost_to_come, submitting.min(holding), holding).min(submitting);
+    state.submitting -= Uint128::new(batch_loss);
+    state.totals.unbonding -= Uint128::new(batch_loss);
+    state.totals.slashed += Uint128::new(batch_loss);
+    let native_loss = book_slash(&mut state, slashed - batch_loss);
     state.total_native += Uint128::new(surplus);
     state.totals.surplus += Uint128::new(surplus);
     let vested = vest(&mut state, &before.config, before.now);
@@ -296,6 +353,7 @@ pub fn sync(before: &Observation) -> Synced {
         ledger,
         state,
         native_loss,
+        batch_loss,
         surplus,
         vested,
         total_native,
@@ -309,6 +367,20 @@ pub fn sync(before: &Observation) -> Synced {
 pub fn apply_sync(expected: &mut Observation, synced: &Synced) {
     expected.ledger = synced.ledger.clone();
     expected.state = synced.state.clone();
+    if synced.batch_loss > 0 {
+        let submission = expected
+            .submission
+            .clone()
+            .expect("a submission bears the loss");
+        let batch = expected
+            .batches
+            .get_mut(&submission.batch_id)
+            .expect("the batch being submitted");
+        batch.native_expected -= Uint128::new(synced.batch_loss);
+        if synced.state.submitting.is_zero() {
+            expected.submission = None;
+        }
+    }
     if synced.beyond_bounds {
         for operation in [Operation::Bond, Operation::Unbond] {
             if !expected.paused.contains(&operation) {

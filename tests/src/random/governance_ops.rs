@@ -199,7 +199,9 @@ impl World {
     }
 
     /// Removing a validator redelegates exactly what the chain holds to the remaining active
-    /// validators in proportion to their weights; nothing stays behind.
+    /// validators in proportion to their weights, the least loaded
+    /// [`flowstake::MAX_REDELEGATION_TARGETS`] of them when there are more; nothing stays
+    /// behind.
     pub fn remove_validator(&mut self, drawn: usize) -> Checked {
         let address = self.chain_validator(drawn);
         let owner = self.roles.owner.clone();
@@ -225,12 +227,15 @@ impl World {
             .filter(|v| v.delegated.is_zero() && !before.on_chain.contains(&v.address))
             .map(|v| v.address.clone())
             .collect();
-        let rest: Vec<&Validator> = before
+        let mut rest: Vec<&Validator> = before
             .ledger
             .values()
             .filter(candidate)
             .filter(|v| !vanished.contains(&v.address))
             .collect();
+        rest.sort_by_key(|v| v.load());
+        rest.truncate(flowstake::MAX_REDELEGATION_TARGETS);
+        rest.sort_by(|a, b| a.address.cmp(&b.address));
         let Some(removed) = before.ledger.get(&address) else {
             return match result {
                 Ok(_) => Err(fail("8 refusals", "removed a validator outside the set")),

@@ -301,14 +301,18 @@ impl World {
                 || format!("{amount} left delegated to {validator}, which is not in the set"),
             )?;
         }
-        // The ledger holds the backing and the rewards delegated but not yet vested.
+        // The ledger holds the backing, the rewards delegated but not yet vested and what a
+        // batch being submitted over several calls still has delegated.
         let ledger_total: u128 = obs.ledger.values().map(|v| v.delegated.u128()).sum();
-        let staked = obs.total_native() + obs.state.unvested_rewards.u128();
+        let staked =
+            obs.total_native() + obs.state.unvested_rewards.u128() + obs.state.submitting.u128();
         ensure(ledger_total == staked, "7 chain limits", || {
             format!(
-                "the ledger adds up to {ledger_total}, total_native {} plus unvested {}",
+                "the ledger adds up to {ledger_total}, total_native {} plus unvested {} plus \
+                 submitting {}",
                 obs.total_native(),
-                obs.state.unvested_rewards
+                obs.state.unvested_rewards,
+                obs.state.submitting
             )
         })?;
         if self.model.any_slash() {

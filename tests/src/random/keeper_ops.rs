@@ -1,12 +1,16 @@
 //! Keepers: harvest, sync, batch submission and reconcile, each starting with a ledger sync.
 
 use cosmwasm_std::Uint128;
+use std::collections::BTreeMap;
+
 use flowstake::hub::{ExecuteMsg, Operation};
+use flowstake::MAX_SUBMIT_UNDELEGATIONS;
 use flowstake_hub::error::ContractError as HubError;
-use flowstake_hub::state::{Batch, PendingBatch};
+use flowstake_hub::state::{Batch, PendingBatch, Submission};
 
 use super::expect::{
-    apply_sync, delegate, is_pro_rata, mul_div, peek_target, room, sync, vest, NoRoom,
+    apply_sync, delegate, is_first_of_split, last_sent, mul_div, peek_target, room, sync, vest,
+    NoRoom,
 };
 use super::observe::Observation;
 use super::outcome::{same, same_books, same_delegations, Refusal};
@@ -252,9 +256,20 @@ impl World {
         }
         let weights: Vec<u128> = synced.ledger.values().map(|v| v.delegated.u128()).collect();
         let amounts: Vec<u128> = parts.iter().map(|(_, part)| *part).collect();
-        ensure(is_pro_rata(native, &weights, &amounts), "submit", || {
-            format!("undelegated {amounts:?} of {native} against the ledger {weights:?}")
-        })?;
+        // At most MAX_SUBMIT_UNDELEGATIONS parts in this call, the first of the split in
+        // address order; the rest stays delegated for the calls that follow.
+        let sent: u128 = amounts.iter().sum();
+        let left = native - sent;
+        ensure(
+            is_first_of_split(native, &weights, &amounts, left),
+            "submit",
+            || format!("undelegated {amounts:?} of {native} against the ledger {weights:?}"),
+        )?;
+        expected.state.submitting = Uint128::new(left);
+        expected.submission = (left > 0).then(|| Submission {
+            batch_id: id,
+            after: last_sent(&parts),
+        });
         let mut expected_ledger = synced.ledger.clone();
         for (address, part) in &parts {
             expected_ledger
@@ -301,7 +316,7 @@ impl World {
             )?;
             arrived += entry;
         }
-        if arrived < native {
+        if arrived < sent {
             self.model.unbonding_cut_until = Some(id);
         }
         self.collector_grew(before)?;
@@ -309,7 +324,120 @@ impl World {
         self.check_rate_move(before, synced.native_loss, synced.surplus + synced.vested)?;
         self.check_users(users)?;
         self.check_invariants()?;
+        // A keeper sends the rest of a batch spread over more validators at once, in the same
+        // block, one call after another, each checked as it comes.
+        let mut calls = 0;
+        while self.last.submission.is_some() {
+            calls += 1;
+            ensure(calls <= 30, "submit", || {
+                "a submission still unfinished after 30 calls".to_string()
+            })?;
+            self.continue_submission()?;
+        }
         Ok(true)
+    }
+
+    /// One further call of a submission spread over several: the ledger is synced (a loss on
+    /// a validator still to come is shared with the batch), then what is left is split over
+    /// the validators after the cursor in proportion to the ledger (all they hold if they hold
+    /// no more than is left), and at most MAX_SUBMIT_UNDELEGATIONS of those parts are sent, in
+    /// address order. The batch completes with its last entries.
+    fn continue_submission(&mut self) -> Checked {
+        let keeper = self.roles.keeper.clone();
+        let result = self.execute_hub(&keeper, &ExecuteMsg::SubmitBatch {}, &[]);
+        let before = self.observe_next();
+        result.map_err(|err| fail("submit", format!("continuing a submission: {err:?}")))?;
+        let submission = before.submission.clone().expect("a submission in progress");
+        let synced = sync(&before);
+        let mut expected = before.clone();
+        apply_sync(&mut expected, &synced);
+        let left = synced.state.submitting.u128();
+        let to_come: Vec<(String, u128)> = synced
+            .ledger
+            .values()
+            .filter(|v| v.address > submission.after && !v.delegated.is_zero())
+            .map(|v| (v.address.clone(), v.delegated.u128()))
+            .collect();
+        let holding: u128 = to_come.iter().map(|(_, d)| d).sum();
+        let mut parts = vec![];
+        for (address, validator) in &synced.ledger {
+            let after = self
+                .last
+                .ledger
+                .get(address)
+                .map_or(0, |v| v.delegated.u128());
+            let part = validator
+                .delegated
+                .u128()
+                .checked_sub(after)
+                .ok_or_else(|| {
+                    fail(
+                        "submit",
+                        format!("continuation raised the ledger of {address}"),
+                    )
+                })?;
+            parts.push((address.clone(), part));
+        }
+        let sent: u128 = parts.iter().map(|(_, p)| p).sum();
+        let by_address: BTreeMap<&String, u128> = parts.iter().map(|(a, p)| (a, *p)).collect();
+        ensure(
+            parts
+                .iter()
+                .all(|(a, p)| *p == 0 || to_come.iter().any(|(c, _)| c == a)),
+            "submit",
+            || format!("a continuation undelegated outside the validators to come: {parts:?}"),
+        )?;
+        let weights: Vec<u128> = to_come.iter().map(|(_, d)| *d).collect();
+        let amounts: Vec<u128> = to_come.iter().map(|(a, _)| by_address[a]).collect();
+        let planned_ok = if left >= holding {
+            let take = weights
+                .iter()
+                .filter(|d| **d > 0)
+                .count()
+                .min(MAX_SUBMIT_UNDELEGATIONS);
+            amounts[..take] == weights[..take] && amounts[take..].iter().all(|a| *a == 0)
+        } else {
+            is_first_of_split(left, &weights, &amounts, left - sent)
+        };
+        ensure(planned_ok, "submit", || {
+            format!("continuation undelegated {amounts:?} of {left} against {weights:?}")
+        })?;
+        let remaining = left - sent;
+        for (address, part) in &parts {
+            expected
+                .ledger
+                .get_mut(address)
+                .expect("in the ledger")
+                .delegated -= Uint128::new(*part);
+        }
+        expected.state.submitting = Uint128::new(remaining);
+        let consumed_all = amounts.iter().filter(|a| **a > 0).count()
+            == weights.iter().filter(|w| **w > 0).count();
+        expected.submission = (remaining > 0).then(|| Submission {
+            batch_id: submission.batch_id,
+            after: if consumed_all {
+                String::new()
+            } else {
+                last_sent(&parts)
+            },
+        });
+        if sent > 0 {
+            let completion = before.time_nanos + self.chain_unbonding_time() * 1_000_000_000;
+            let batch = expected
+                .batches
+                .get_mut(&submission.batch_id)
+                .expect("the batch being submitted");
+            batch.completes_at = batch.completes_at.max(completion.div_ceil(1_000_000_000));
+        }
+        same_books("submit (continued)", &expected, &self.last)?;
+        let deltas: Vec<(String, i128)> = parts
+            .iter()
+            .map(|(a, p)| (a.clone(), -(*p as i128)))
+            .collect();
+        let after_chain = self.last.chain.clone();
+        same_delegations(self, &before.chain, &after_chain, &deltas, false)?;
+        self.check_rate_move(&before, synced.native_loss, synced.surplus + synced.vested)?;
+        self.check_invariants()
     }
 
     /// The chain's unbonding time: the scenario's, or what chain governance last set.

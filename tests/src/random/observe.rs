@@ -11,8 +11,8 @@ use cw20_base::state::{BALANCES, TOKEN_INFO};
 use cw_ownable::Ownership;
 use flowstake::hub::Operation;
 use flowstake_hub::state::{
-    validators, Batch, Config, PendingBatch, State, Validator, BATCHES, CONFIG, PAUSED,
-    PENDING_BATCH, STATE, UNBOND_REQUESTS,
+    validators, Batch, Config, PendingBatch, State, Submission, Validator, BATCHES, CONFIG, PAUSED,
+    PENDING_BATCH, STATE, SUBMISSION, UNBOND_REQUESTS,
 };
 
 use crate::strict::StrictChain;
@@ -70,6 +70,8 @@ pub struct Observation {
     pub paused: Vec<Operation>,
     pub ownership: Ownership<Addr>,
     pub pending: PendingBatch,
+    /// A batch being submitted over several calls.
+    pub submission: Option<Submission>,
     /// Every submitted batch by id.
     pub batches: BTreeMap<u64, Batch>,
     /// The hub's validator set and ledger by address.
@@ -189,6 +191,7 @@ impl Suite {
             paused: PAUSED.load(hub).expect("paused"),
             ownership: cw_ownable::get_ownership(hub).expect("ownership"),
             pending: PENDING_BATCH.load(hub).expect("pending batch"),
+            submission: SUBMISSION.may_load(hub).expect("submission"),
             batches,
             ledger: ledger(hub),
             hub_native: self.native_balance_of(&self.hub),

@@ -90,6 +90,12 @@ pub fn same_books(check: &'static str, expected: &Observation, actual: &Observat
     same(check, "paused operations", &expected_paused, &actual_paused)?;
     same(check, "ownership", &expected.ownership, &actual.ownership)?;
     same(check, "pending batch", &expected.pending, &actual.pending)?;
+    same(
+        check,
+        "submission",
+        &expected.submission,
+        &actual.submission,
+    )?;
     same(check, "batches", &expected.batches, &actual.batches)?;
     same(check, "validator ledger", &expected.ledger, &actual.ledger)?;
     same(

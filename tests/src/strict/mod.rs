@@ -43,7 +43,7 @@ pub use error::ChainError;
 pub use staking::StrictStaking;
 pub use state::{
     ChainParams, DelegationState, RedelegationEntry, UnbondingEntry, ValidatorState,
-    ValidatorStatus, MAX_ENTRIES, YEAR_SECONDS,
+    ValidatorStatus, DEFAULT_POWER_REDUCTION, MAX_ENTRIES, YEAR_SECONDS,
 };
 
 /// The strict chain's privileged actions, beyond cw-multi-test's `StakingSudo::Slash` (which

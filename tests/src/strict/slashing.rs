@@ -2,7 +2,8 @@
 //!
 //! A slash for an infraction at height `h` burns `fraction` of the validator's power at `h`: the
 //! tokens it held when block `h` began (x/staking takes the power CometBFT reports for the
-//! infraction; at the current height the model takes the current tokens). The unbonding entries
+//! infraction; at the current height the model takes the current tokens), counted in whole
+//! units of consensus power (`PowerReduction` tokens each), as x/staking converts it back. The unbonding entries
 //! and redelegations out of the validator created at or after `h` (and not matured) carry their
 //! part: each is cut by `fraction` of its initial balance, and what they carried is deducted
 //! from what the bonded tokens lose. Entries created before `h` are untouched: that stake no
@@ -64,6 +65,10 @@ pub fn slash<ExecC: CustomMsg, QueryC: CustomQuery>(
         // What the validator held when the infraction's block began.
         tokens_at(storage, validator, infraction_height - 1)?
     };
+    // x/staking takes the power as CometBFT counts it, whole units of `PowerReduction` tokens,
+    // and turns it back into tokens: what is below one unit is never slashed.
+    let reduction = params.power_reduction.max(Uint128::one());
+    let power = power / reduction * reduction;
     let slash_amount = fraction_of(power, fraction);
     let mut remaining = slash_amount;
     let mut burnt = Uint128::zero();

@@ -18,8 +18,8 @@ use super::slashing::{jail, set_unbonding_time, slash, tombstone, unjail};
 use super::state::{
     all_redelegations, all_unbondings, is_removable, note_maturity, remove_validator,
     save_validator, ChainParams, DelegationState, RedelegationEntry, UnbondingEntry,
-    ValidatorState, ValidatorStatus, DELEGATIONS, LAST_BLOCK, NEXT_MATURITY, PARAMS, REDELEGATIONS,
-    UNBONDINGS, VALIDATORS,
+    ValidatorState, ValidatorStatus, DEFAULT_POWER_REDUCTION, DELEGATIONS, LAST_BLOCK,
+    NEXT_MATURITY, PARAMS, REDELEGATIONS, UNBONDINGS, VALIDATORS,
 };
 use super::{Env, StrictSudo};
 
@@ -63,8 +63,17 @@ impl StrictStaking {
                 bonded_denom: info.bonded_denom,
                 unbonding_time: info.unbonding_time,
                 apr: info.apr,
+                power_reduction: Uint128::new(DEFAULT_POWER_REDUCTION),
             },
         )
+    }
+
+    /// Sets x/staking's `PowerReduction` (tokens per unit of consensus power), which a slash
+    /// counts the validator's power in.
+    pub fn set_power_reduction(&self, storage: &mut dyn Storage, tokens: u128) -> StdResult<()> {
+        let mut params = PARAMS.load(storage)?;
+        params.power_reduction = Uint128::new(tokens.max(1));
+        PARAMS.save(storage, &params)
     }
 
     /// Adds a bonded validator with no stake; its commission is taken from `validator`.

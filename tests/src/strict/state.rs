@@ -27,6 +27,23 @@ pub struct ChainParams {
     pub unbonding_time: u64,
     /// Rewards a year per staked token, before commission.
     pub apr: Decimal,
+    /// Tokens per unit of consensus power (x/staking `PowerReduction`): a slash burns its
+    /// fraction of the validator's power, counted in whole units of it.
+    #[serde(default = "default_power_reduction")]
+    pub power_reduction: Uint128,
+}
+
+/// The model's default `PowerReduction`: 1, every token counts. The tests here count stake in
+/// small amounts (validators of a few tokens of 10^6 units), which a real chain's reduction
+/// (the Cosmos SDK's default 10^6; 10^18 on chains with an 18-decimal token such as Injective,
+/// whose localnet validators of about 1.0002e25 tokens have a voting power of about
+/// 10,002,383) would round to no power at all; with 1 a slash burns at least what the chain's
+/// would. `StrictStaking::set_power_reduction` sets a chain's (the differential run against
+/// the localnet sets 10^18).
+pub const DEFAULT_POWER_REDUCTION: u128 = 1;
+
+fn default_power_reduction() -> Uint128 {
+    Uint128::new(DEFAULT_POWER_REDUCTION)
 }
 
 /// Where a validator stands in the validator set.

@@ -35,7 +35,7 @@ impl Floor {
         let deployer = vm.addr("deployer");
         // The token is the first contract and the floor the second: the token names the
         // floor's address as its minter before the floor exists.
-        let floor_addr = vm.addr("contract2");
+        let floor_addr = crate::address::contract(floor_code, 2);
         let token_msg = cw20_base_instantiate(&floor_addr);
         let (token, _) = vm
             .instantiate(&deployer, token_code, &token_msg, &[], "floor token")

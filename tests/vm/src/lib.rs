@@ -6,8 +6,10 @@
 //! - [`chain::ChainState`] models the bank, staking and distribution state the hub reads and
 //!   changes, with the chain's limits (seven entries, no transitive redelegation).
 //! - [`suite::Suite`] deploys hub, token and collector and speaks their messages.
+//! - [`address`] makes the chain's addresses, at their real lengths.
 //! - [`floor`] deploys the gas floor the report measures against.
 
+pub mod address;
 pub mod artifacts;
 pub mod chain;
 pub mod floor;

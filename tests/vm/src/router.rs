@@ -40,7 +40,7 @@ impl Vm {
                 error: format!("no code with id {code_id}"),
             });
         }
-        let address = self.addr(&format!("contract{}", self.created.len() + 1));
+        let address = self.next_contract_address(code_id);
         self.contracts.insert(
             address.clone(),
             Contract {

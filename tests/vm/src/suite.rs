@@ -32,9 +32,10 @@ pub fn fee_rate() -> Decimal {
     Decimal::percent(5)
 }
 
-/// The chain address of validator `index`.
+/// The operator address of validator `index` (`injvaloper1...`, 49 characters); validators
+/// sort by index.
 pub fn validator_address(index: usize) -> String {
-    format!("validator{index:03}")
+    crate::address::validator(index)
 }
 
 /// Code ids of the three contracts.

@@ -21,6 +21,7 @@ use cosmwasm_vm::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::address;
 use crate::chain::ChainState;
 pub use crate::outcome::{CallGas, Outcome, TxError};
 use crate::querier::ChainQuerier;
@@ -85,7 +86,7 @@ impl Vm {
         Vm {
             cache,
             cache_dir,
-            api: MockApi::default(),
+            api: MockApi::default().with_prefix(address::PREFIX),
             chain: Arc::new(Mutex::new(chain)),
             codes: vec![],
             contracts: BTreeMap::new(),
@@ -94,9 +95,14 @@ impl Vm {
         }
     }
 
-    /// A valid address for `name` (bech32 with the mock prefix).
+    /// The account address of `name`: 20 bytes in bech32 with the chain's prefix.
     pub fn addr(&self, name: &str) -> String {
-        self.api.addr_make(name)
+        address::account(name)
+    }
+
+    /// The address the next contract instantiated from `code_id` receives.
+    pub fn next_contract_address(&self, code_id: u64) -> String {
+        address::contract(code_id, self.created.len() as u64 + 1)
     }
 
     /// The modelled chain, to set it up or inspect it between transactions.

@@ -5,7 +5,9 @@
 use cosmwasm_std::{Decimal, Uint128};
 use flowstake::hub::{BatchStatus, QueryMsg};
 use flowstake_vm_tests::chain::BLOCK_TIME;
-use flowstake_vm_tests::suite::{Suite, SuiteBuilder, DAY, DENOM, EPOCH, SEED, UNBONDING};
+use flowstake_vm_tests::suite::{
+    validator_address, Suite, SuiteBuilder, DAY, DENOM, EPOCH, SEED, UNBONDING,
+};
 use flowstake_vm_tests::vm::TxError;
 
 fn suite() -> Suite {
@@ -88,9 +90,13 @@ fn bond_mints_at_the_rate_and_delegates_to_the_least_loaded_validator() {
         vec!["hub execute:bond", "token execute:mint"]
     );
     assert_eq!(outcome.attribute("wasm", "shares_minted"), Some("5000000"));
-    // The seed sits on validator000; the first empty validator in address order is next.
-    assert_eq!(outcome.attribute("wasm", "validator"), Some("validator001"));
-    assert_eq!(suite.delegation_on_chain("validator001"), 5_000_000);
+    // The seed sits on the first validator; the first empty one in address order is next.
+    let second = validator_address(1);
+    assert_eq!(
+        outcome.attribute("wasm", "validator"),
+        Some(second.as_str())
+    );
+    assert_eq!(suite.delegation_on_chain(&second), 5_000_000);
     assert_eq!(suite.shares(&alice), 5_000_000);
     assert_eq!(suite.native(&alice), 0);
     assert_eq!(suite.state().total_native.u128(), SEED + 5_000_000);
@@ -278,7 +284,7 @@ fn validators_are_added_and_removed_with_their_stake_redelegated() {
     suite.spread_stake(3, 2_000_000);
 
     // Add: checked against the chain, then it takes the next bond (it holds nothing).
-    let error = contract_error(suite.add_validator("validator999", 1));
+    let error = contract_error(suite.add_validator(&validator_address(999), 1));
     assert!(error.contains("does not exist on the chain"), "{error}");
     suite.add_validator(&outsider, 1).unwrap();
     let error = contract_error(suite.add_validator(&outsider, 1));
@@ -292,12 +298,14 @@ fn validators_are_added_and_removed_with_their_stake_redelegated() {
     );
 
     // Remove: the whole stake moves to the others, the backing does not change.
+    let first = validator_address(0);
+    let second = validator_address(1);
     let total_before = suite.state().total_native;
-    let removed_stake = suite.delegation_on_chain("validator000");
+    let removed_stake = suite.delegation_on_chain(&first);
     assert!(removed_stake > 0);
-    let outcome = suite.remove_validator("validator000").unwrap();
+    let outcome = suite.remove_validator(&first).unwrap();
     assert_eq!(outcome.trace(), vec!["hub execute:remove_validator"]);
-    assert_eq!(suite.delegation_on_chain("validator000"), 0);
+    assert_eq!(suite.delegation_on_chain(&first), 0);
     let moved: u128 = suite
         .vm
         .chain()
@@ -308,22 +316,22 @@ fn validators_are_added_and_removed_with_their_stake_redelegated() {
     assert_eq!(moved, removed_stake);
     let set = suite.hub_validators();
     assert_eq!(set.len(), 3);
-    assert!(set.iter().all(|v| v.address != "validator000"));
+    assert!(set.iter().all(|v| v.address != first));
     assert_eq!(suite.state().total_native, total_before);
     assert_books_match_chain(&mut suite);
 
     // A validator still receiving that redelegation cannot be emptied until it matures.
-    let error = contract_error(suite.remove_validator("validator001"));
+    let error = contract_error(suite.remove_validator(&second));
     assert!(error.contains("can be redelegated now"), "{error}");
     suite.advance(UNBONDING);
-    let error = contract_error(suite.remove_validator("validator001"));
+    let error = contract_error(suite.remove_validator(&second));
     assert!(
         error.contains("can be redelegated now"),
         "the redelegation ends at the end of the block: {error}"
     );
     suite.advance(BLOCK_TIME);
-    suite.remove_validator("validator001").unwrap();
-    assert_eq!(suite.delegation_on_chain("validator001"), 0);
+    suite.remove_validator(&second).unwrap();
+    assert_eq!(suite.delegation_on_chain(&second), 0);
     assert_eq!(suite.hub_validators().len(), 2);
     assert_books_match_chain(&mut suite);
 }
@@ -371,7 +379,7 @@ fn a_slash_found_at_sync_lowers_the_rate() {
         suite
             .vm
             .chain()
-            .slash("validator001", Decimal::percent(10), &hub)
+            .slash(&validator_address(1), Decimal::percent(10), &hub)
     };
     assert!(lost > 0);
 

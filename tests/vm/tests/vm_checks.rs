@@ -2,10 +2,73 @@
 //! refuses what a chain refuses, the floor runs, and a bond costs the same with 1 or 150
 //! validators.
 
+use bech32::{Bech32, Hrp};
+use cosmwasm_std::coins;
+use flowstake::hub::ExecuteMsg;
+use flowstake_vm_tests::address;
 use flowstake_vm_tests::chain::ChainState;
 use flowstake_vm_tests::floor::Floor;
 use flowstake_vm_tests::suite::{SuiteBuilder, DENOM, UNBONDING};
-use flowstake_vm_tests::vm::Vm;
+use flowstake_vm_tests::vm::{TxError, Vm};
+
+/// Every address of the deployment has the chain's format and length, and the VM's api
+/// validates addresses as the chain does: a bond to a receiver is accepted for an account or
+/// a contract of the chain, and refused for another prefix, a bad checksum or a bare name.
+#[test]
+fn addresses_have_the_chains_lengths_and_the_vm_validates_them() {
+    let mut suite = SuiteBuilder::new().validators(3).build();
+    for contract in [&suite.hub, &suite.token, &suite.collector] {
+        assert!(contract.starts_with("inj1"), "{contract}");
+        assert_eq!(contract.len(), 62, "{contract}");
+    }
+    for account in [&suite.owner, &suite.fee_receiver, &suite.keeper] {
+        assert!(account.starts_with("inj1"), "{account}");
+        assert_eq!(account.len(), 42, "{account}");
+    }
+    for validator in suite.validators.iter().chain(&suite.outsiders) {
+        assert!(validator.starts_with("injvaloper1"), "{validator}");
+        assert_eq!(validator.len(), 49, "{validator}");
+    }
+
+    let alice = suite.user("alice");
+    let hub = suite.hub.clone();
+    let bond_to = |suite: &mut flowstake_vm_tests::suite::Suite, receiver: &str| {
+        suite.fund(&alice, 1_000_000);
+        let msg = ExecuteMsg::Bond {
+            receiver: Some(receiver.to_string()),
+            min_shares: None,
+        };
+        suite
+            .vm
+            .execute(&alice, &hub, &msg, &coins(1_000_000, DENOM))
+    };
+    let bob = suite.user("bob");
+    bond_to(&mut suite, &bob).expect("a bond to an account of the chain");
+    assert!(suite.shares(&bob) > 0);
+    let collector = suite.collector.clone();
+    bond_to(&mut suite, &collector).expect("a bond to a contract of the chain");
+
+    let bytes: Vec<u8> = (0..address::ACCOUNT_BYTES as u8).collect();
+    let other_prefix =
+        bech32::encode::<Bech32>(Hrp::parse("cosmos").unwrap(), &bytes).expect("encodes");
+    let mut bad_checksum = bob.clone();
+    let last = bad_checksum.pop().unwrap();
+    bad_checksum.push(if last == 'q' { 'p' } else { 'q' });
+    let mixed_case = bob.replacen("inj1", "INJ1", 1);
+    for (what, receiver) in [
+        ("another prefix", other_prefix.as_str()),
+        ("a bad checksum", bad_checksum.as_str()),
+        ("a bare name", "bob"),
+        ("upper and lower case mixed", mixed_case.as_str()),
+    ] {
+        match bond_to(&mut suite, receiver) {
+            Err(TxError::Contract { error, .. }) => {
+                assert!(!error.is_empty(), "{what}: refused with a reason");
+            }
+            other => panic!("a receiver with {what} ({receiver}) is refused, got {other:?}"),
+        }
+    }
+}
 
 /// The regression check of the gas report: a bond costs the same with 1 or 150 validators,
 /// within 5 %. Gas is deterministic, so this is exact, not a timing.

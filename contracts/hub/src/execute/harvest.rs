@@ -7,10 +7,12 @@ use cosmwasm_std::{
 use crate::error::ContractError;
 use crate::ledger;
 use crate::math::fee_split;
-use crate::state::{COLLECTOR, CONFIG, STATE};
-use flowstake::MAX_SWEEP_DENOMS;
+use crate::state::{Validator, COLLECTOR, CONFIG, HARVEST_CURSOR, STATE};
+use flowstake::{MAX_HARVEST_WITHDRAWALS, MAX_SWEEP_DENOMS};
 
-/// Syncs the ledger, withdraws the rewards of every delegation into the collector, re-stakes
+/// Syncs the ledger, withdraws the rewards of up to [`MAX_HARVEST_WITHDRAWALS`] delegations
+/// into the collector (in address order from where the last harvest stopped, so every
+/// delegation takes its turn whatever the size of the set), re-stakes
 /// the surplus found at reconcile (as unvested rewards: it enters the rate gradually), and has
 /// the collector forward what it holds. The forward
 /// comes last, so rewards the chain paid out automatically since the last harvest travel with
@@ -21,7 +23,11 @@ pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
     let report = ledger::sync(&mut deps, &env, &config, &mut state)?;
 
     let mut response = Response::new().add_event(report.event);
-    for validator in report.validators.iter().filter(|v| !v.delegated.is_zero()) {
+    let turn = harvest_turn(&report.validators, HARVEST_CURSOR.may_load(deps.storage)?);
+    if let Some(last) = turn.last() {
+        HARVEST_CURSOR.save(deps.storage, &last.address)?;
+    }
+    for validator in &turn {
         response = response.add_message(DistributionMsg::WithdrawDelegatorReward {
             validator: validator.address.clone(),
         });
@@ -45,8 +51,26 @@ pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
     Ok(response
         .add_message(forward)
         .add_attribute("action", "harvest")
+        .add_attribute("withdrawn", turn.len().to_string())
         .add_attribute("surplus_restaked", surplus)
         .add_attribute("slashed", report.slashed))
+}
+
+/// The delegations whose rewards this harvest withdraws: the next
+/// [`MAX_HARVEST_WITHDRAWALS`] validators holding stake after `cursor` (address order),
+/// wrapping round to the first; each at most once.
+fn harvest_turn(set: &[Validator], cursor: Option<String>) -> Vec<&Validator> {
+    let holding: Vec<&Validator> = set.iter().filter(|v| !v.delegated.is_zero()).collect();
+    let start = cursor.map_or(0, |cursor| {
+        holding.iter().position(|v| v.address > cursor).unwrap_or(0)
+    });
+    holding
+        .iter()
+        .cycle()
+        .skip(start)
+        .take(holding.len().min(MAX_HARVEST_WITHDRAWALS))
+        .copied()
+        .collect()
 }
 
 /// The collector's forward: the attached funds are what the collector received, rewards and

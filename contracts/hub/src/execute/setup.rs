@@ -125,6 +125,7 @@ pub fn instantiate(
                 time: now,
             },
             paid_through: 0,
+            submitting: Uint128::zero(),
             unbonding_time_observed: None,
             last_sync: now,
             last_sync_rate: Decimal::one(),

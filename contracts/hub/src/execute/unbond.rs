@@ -15,9 +15,11 @@ use crate::execute::setup::ReplyId;
 use crate::ledger;
 use crate::math::{native_for_shares, split_pro_rata};
 use crate::state::{
-    validators, Batch, PendingBatch, State, BATCHES, CONFIG, PENDING_BATCH, STATE, TOKEN,
-    UNBOND_REQUESTS,
+    validators, Batch, PendingBatch, State, Submission, Validator, BATCHES, CONFIG, PENDING_BATCH,
+    STATE, SUBMISSION, TOKEN, UNBOND_REQUESTS,
 };
+use cosmwasm_schema::cw_serde;
+use flowstake::MAX_SUBMIT_UNDELEGATIONS;
 
 /// x/staking's limit of unbonding entries per delegator and validator (`MaxEntries`, 7 by
 /// default). Each batch adds at most one entry per validator.
@@ -128,7 +130,12 @@ pub fn cancel(deps: DepsMut, user: Addr) -> Result<Response, ContractError> {
         .add_attribute("shares", shares))
 }
 
+/// Submits the pending batch ([`submit_pending`]), or, while a batch is being submitted over
+/// several calls, sends its next undelegations ([`continue_submission`]).
 pub fn submit(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
+    if let Some(submission) = SUBMISSION.may_load(deps.storage)? {
+        return continue_submission(deps, &env, submission);
+    }
     let pending = PENDING_BATCH.load(deps.storage)?;
     let state = STATE.load(deps.storage)?;
     check_room(deps.storage, &state, &env, pending.id)?;
@@ -147,6 +154,12 @@ fn check_room(
     env: &Env,
     pending_id: u64,
 ) -> Result<(), ContractError> {
+    if let Some(submission) = SUBMISSION.may_load(storage)? {
+        return Err(ContractError::SubmissionInProgress {
+            batch_id: submission.batch_id,
+            native_left: state.submitting,
+        });
+    }
     let open = pending_id - state.next_reconcile_id;
     if open >= MAX_OPEN_BATCHES {
         return Err(ContractError::TooManyOpenBatches {
@@ -185,7 +198,9 @@ fn check_room(
 /// entries on the chain ([`check_room`]), so no validator ever holds more than seven of the
 /// hub's unbonding entries. Each part is at most the validator's synced delegation, so the
 /// chain never refuses it for rounding. The first undelegation carries a reply: the chain's
-/// `MsgUndelegateResponse` gives the batch its completion time ([`undelegated`]).
+/// `MsgUndelegateResponse` gives the batch its completion time ([`undelegated`]). At most
+/// [`MAX_SUBMIT_UNDELEGATIONS`] are sent; the rest of the batch stays delegated
+/// ([`State::submitting`]) and later calls send it ([`continue_submission`]).
 ///
 /// If the sync finds the rate beyond its bounds, the breaker pauses bond and unbond and the
 /// batch is not submitted: nothing is converted at a rate the sync has just judged
@@ -226,25 +241,31 @@ fn submit_pending(
     let parts = split_pro_rata(native, &delegations).ok_or(ContractError::NoBacking {
         total_shares: state.total_shares,
     })?;
-    let mut undelegations = vec![];
-    for (validator, amount) in report.validators.iter_mut().zip(parts) {
-        if amount.is_zero() {
-            continue;
-        }
-        validator.delegated -= amount;
-        validators().save(deps.storage, &validator.address.clone(), validator)?;
-        let undelegate = StakingMsg::Undelegate {
-            validator: validator.address.clone(),
-            amount: Coin::new(amount, &config.denom),
-        };
-        let sub_msg = if undelegations.is_empty() {
-            SubMsg::reply_on_success(undelegate, ReplyId::BatchUndelegated as u64)
-                .with_payload(to_json_binary(&pending.id)?)
-        } else {
-            SubMsg::new(undelegate)
-        };
-        undelegations.push(sub_msg);
+    let planned: Vec<(usize, Uint128)> = parts
+        .into_iter()
+        .enumerate()
+        .filter(|(_, amount)| !amount.is_zero())
+        .collect();
+    let (now_sent, later) = planned.split_at(planned.len().min(MAX_SUBMIT_UNDELEGATIONS));
+    let undelegations = undelegate(
+        deps.storage,
+        &mut report.validators,
+        now_sent,
+        &config.denom,
+        pending.id,
+        true,
+    )?;
+    let left: Uint128 = later.iter().map(|(_, amount)| *amount).sum();
+    if let Some((last, _)) = now_sent.last().filter(|_| !left.is_zero()) {
+        SUBMISSION.save(
+            deps.storage,
+            &Submission {
+                batch_id: pending.id,
+                after: report.validators[*last].address.clone(),
+            },
+        )?;
     }
+    state.submitting = left;
 
     state.total_native = state.total_native.checked_sub(native)?;
     state.total_shares = state.total_shares.checked_sub(pending.shares)?;
@@ -293,16 +314,140 @@ fn submit_pending(
         .add_attribute("batch_id", batch.id.to_string())
         .add_attribute("submitted", "true")
         .add_attribute("shares_burned", pending.shares)
-        .add_attribute("native_unbonded", native))
+        .add_attribute("native_unbonded", native)
+        .add_attribute("native_left", left)
+        .add_attribute("submission_done", left.is_zero().to_string()))
 }
 
-/// The reply to a batch's first undelegation: the chain's `MsgUndelegateResponse` (in
-/// `msg_responses` on CosmWasm 2 chains, in the deprecated `data` field before) gives the
-/// completion time of every unbonding entry of the batch, since all its undelegations ran in
-/// one block. The batch's `completes_at` becomes that time, rounded up to the second. A
+/// Sends undelegations of `parts` (index into `set`, amount; each at most that validator's
+/// delegation), lowering the ledger. The first carries the reply that learns the entries'
+/// completion time ([`undelegated`]); `first_call` says whether it is the batch's first.
+fn undelegate(
+    storage: &mut dyn Storage,
+    set: &mut [Validator],
+    parts: &[(usize, Uint128)],
+    denom: &str,
+    batch_id: u64,
+    first_call: bool,
+) -> Result<Vec<SubMsg>, ContractError> {
+    let mut undelegations = Vec::with_capacity(parts.len());
+    for &(index, amount) in parts {
+        let validator = &mut set[index];
+        validator.delegated = validator.delegated.checked_sub(amount)?;
+        validators().save(storage, &validator.address.clone(), validator)?;
+        let undelegate = StakingMsg::Undelegate {
+            validator: validator.address.clone(),
+            amount: Coin::new(amount, denom),
+        };
+        undelegations.push(if undelegations.is_empty() {
+            SubMsg::reply_on_success(undelegate, ReplyId::BatchUndelegated as u64).with_payload(
+                to_json_binary(&UndelegatedPayload {
+                    batch_id,
+                    first_call,
+                })?,
+            )
+        } else {
+            SubMsg::new(undelegate)
+        });
+    }
+    Ok(undelegations)
+}
+
+/// What the reply to a batch's undelegations needs to know.
+#[cw_serde]
+struct UndelegatedPayload {
+    batch_id: u64,
+    /// The batch's first call, whose completion time replaces the estimate; a later call's
+    /// entries complete no earlier, and the batch completes with its last.
+    first_call: bool,
+}
+
+/// The next undelegations of a batch submitted over several calls, on at most
+/// [`MAX_SUBMIT_UNDELEGATIONS`] validators after the last one used, each taking its share of
+/// what is left in proportion to its delegation among the validators still to come (the same
+/// split as the first call's, so none is asked for more than it holds). The ledger is
+/// synced first (a slash meanwhile is shared with the batch, [`ledger::book_slash`]). If the
+/// validators still to come hold less than is left (a slash hit them harder), they give all
+/// they hold and the next call starts again from the first validator of the set; the chain's
+/// limit of seven entries then still bounds every validator, failing the call rather than
+/// the accounting.
+fn continue_submission(
+    mut deps: DepsMut,
+    env: &Env,
+    mut submission: Submission,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let mut state = STATE.load(deps.storage)?;
+    let mut report = ledger::sync(&mut deps, env, &config, &mut state)?;
+    let mut left = state.submitting;
+    let to_come: Vec<usize> = (0..report.validators.len())
+        .filter(|&i| {
+            let validator = &report.validators[i];
+            validator.address > submission.after && !validator.delegated.is_zero()
+        })
+        .collect();
+    let holding: Vec<Uint128> = to_come
+        .iter()
+        .map(|&i| report.validators[i].delegated)
+        .collect();
+    let shares = if left >= holding.iter().copied().sum::<Uint128>() {
+        holding
+    } else {
+        split_pro_rata(left, &holding).ok_or(ContractError::NoBacking {
+            total_shares: state.total_shares,
+        })?
+    };
+    let planned: Vec<(usize, Uint128)> = to_come
+        .iter()
+        .copied()
+        .zip(shares)
+        .filter(|(_, amount)| !amount.is_zero())
+        .collect();
+    let parts = &planned[..planned.len().min(MAX_SUBMIT_UNDELEGATIONS)];
+    for (index, amount) in parts {
+        left -= *amount;
+        submission.after = report.validators[*index].address.clone();
+    }
+    if !left.is_zero() && parts.len() == planned.len() {
+        // Every validator after the cursor gave what it holds: start again from the first.
+        submission.after = String::new();
+    }
+    let undelegations = undelegate(
+        deps.storage,
+        &mut report.validators,
+        parts,
+        &config.denom,
+        submission.batch_id,
+        false,
+    )?;
+    state.submitting = left;
+    STATE.save(deps.storage, &state)?;
+    if left.is_zero() {
+        SUBMISSION.remove(deps.storage);
+    } else {
+        SUBMISSION.save(deps.storage, &submission)?;
+    }
+    Ok(Response::new()
+        .add_event(report.event)
+        .add_submessages(undelegations)
+        .add_attribute("action", "submit_batch")
+        .add_attribute("batch_id", submission.batch_id.to_string())
+        .add_attribute("submitted", "true")
+        .add_attribute("native_left", left)
+        .add_attribute("submission_done", left.is_zero().to_string()))
+}
+
+/// The reply to the first undelegation of a submission call: the chain's
+/// `MsgUndelegateResponse` (in `msg_responses` on CosmWasm 2 chains, in the deprecated `data`
+/// field before) gives the completion time of every unbonding entry the call made, since they
+/// were made in one block. The batch's `completes_at` becomes that time, rounded up to the
+/// second (for a later call of a batch submitted over several, the later of the two). A
 /// response that is missing or unreadable fails the submission: the hub does not guess.
 pub fn undelegated(deps: DepsMut, reply: Reply) -> Result<Response, ContractError> {
-    let batch_id: u64 = from_json(&reply.payload)?;
+    let UndelegatedPayload {
+        batch_id,
+        first_call,
+    } = from_json(&reply.payload)?;
     let response = reply
         .result
         .into_result()
@@ -327,6 +472,15 @@ pub fn undelegated(deps: DepsMut, reply: Reply) -> Result<Response, ContractErro
     let completes_at = seconds + u64::from(completion.nanos > 0);
 
     let mut batch = BATCHES.load(deps.storage, batch_id)?;
+    if !first_call {
+        // A later call of a batch submitted over several: it completes with its last entries.
+        batch.completes_at = batch.completes_at.max(completes_at);
+        BATCHES.save(deps.storage, batch_id, &batch)?;
+        return Ok(Response::new()
+            .add_attribute("action", "batch_undelegated")
+            .add_attribute("batch_id", batch_id.to_string())
+            .add_attribute("completes_at", batch.completes_at.to_string()));
+    }
     batch.completes_at = completes_at;
     BATCHES.save(deps.storage, batch_id, &batch)?;
     let mut state = STATE.load(deps.storage)?;

@@ -5,7 +5,8 @@ use cosmwasm_std::{Coin, DepsMut, Env, Order, QuerierWrapper, Response, StakingM
 use crate::error::ContractError;
 use crate::ledger::{add_to_ledger, all_validators, book_slash};
 use crate::math::split_pro_rata;
-use crate::state::{validators, Validator, CONFIG, STATE};
+use crate::state::{validators, Validator, CONFIG, STATE, SUBMISSION};
+use flowstake::MAX_REDELEGATION_TARGETS;
 
 /// Most validators the set may hold: bounds every loop over the set.
 pub const MAX_VALIDATORS: u32 = 200;
@@ -97,7 +98,17 @@ pub fn set_paused(deps: DepsMut, address: String, paused: bool) -> Result<Respon
 /// (any shortfall against the ledger is booked as a slash first), and if part of the stake
 /// cannot be redelegated yet (an incoming redelegation still maturing), removal is refused
 /// rather than leaving stake behind.
+/// Removes a validator from the set and redelegates the hub's stake on it to the
+/// [`MAX_REDELEGATION_TARGETS`] least loaded active validators, in proportion to their weights.
+/// Refused while a batch is being submitted over several calls: its undelegations are spread
+/// over the set as it was.
 pub fn remove(deps: DepsMut, env: Env, address: String) -> Result<Response, ContractError> {
+    if let Some(submission) = SUBMISSION.may_load(deps.storage)? {
+        return Err(ContractError::SubmissionInProgress {
+            batch_id: submission.batch_id,
+            native_left: STATE.load(deps.storage)?.submitting,
+        });
+    }
     let removed = load(&deps, &address)?;
     let config = CONFIG.load(deps.storage)?;
     let hub = env.contract.address;
@@ -131,10 +142,16 @@ pub fn remove(deps: DepsMut, env: Env, address: String) -> Result<Response, Cont
     if rest.is_empty() {
         return Err(ContractError::NoActiveValidator {});
     }
+    // The least loaded first, then back in address order: with no more candidates than the
+    // bound, every active validator takes a part, as weights say.
+    rest.sort_by_key(Validator::load);
+    rest.truncate(MAX_REDELEGATION_TARGETS);
+    rest.sort_by(|a, b| a.address.cmp(&b.address));
 
     let mut state = STATE.load(deps.storage)?;
     let slashed = removed.delegated.saturating_sub(on_chain);
-    book_slash(&mut state, slashed)?;
+    // No batch is being submitted (checked above), so the loss is the holders' alone.
+    book_slash(&mut state, slashed, Uint128::zero())?;
     // Stake the ledger never booked cannot appear by itself; if the chain holds more, it is
     // moved too and counted as surplus so that nothing stays behind.
     let surplus = on_chain.saturating_sub(removed.delegated);

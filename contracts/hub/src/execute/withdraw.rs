@@ -7,7 +7,7 @@ use crate::error::ContractError;
 use crate::execute::unbond::MAX_OPEN_BATCHES;
 use crate::ledger;
 use crate::math::{charge_newest_first, claim_for_shares, shortfall_too_large};
-use crate::state::{Batch, BATCHES, CONFIG, PENDING_BATCH, STATE, UNBOND_REQUESTS};
+use crate::state::{Batch, BATCHES, CONFIG, PENDING_BATCH, STATE, SUBMISSION, UNBOND_REQUESTS};
 
 /// Batches reconciled per call unless the caller asks for fewer.
 pub const DEFAULT_RECONCILE_LIMIT: u32 = 10;
@@ -61,9 +61,12 @@ pub fn reconcile(
         .map(|item| item.map(|(_, batch)| batch))
         .filter(|item| item.as_ref().map_or(true, |batch| !batch.reconciled))
         .collect::<Result<_, _>>()?;
-    let (mut paid, unpaid): (Vec<Batch>, Vec<Batch>) = open
-        .into_iter()
-        .partition(|batch| batch.completes_at <= state.paid_through);
+    // A batch still being submitted is not whole: its first entries may be paid already, but
+    // nothing is attributed until all of them are made and paid.
+    let submitting = SUBMISSION.may_load(deps.storage)?.map(|s| s.batch_id);
+    let (mut paid, unpaid): (Vec<Batch>, Vec<Batch>) = open.into_iter().partition(|batch| {
+        batch.completes_at <= state.paid_through && Some(batch.id) != submitting
+    });
     let waiting = unpaid.iter().find(|batch| batch.completes_at <= now);
     let response = Response::new()
         .add_event(report.event)

@@ -7,6 +7,7 @@
 
 mod admin;
 mod bond;
+mod bounded;
 mod chain;
 mod harvest;
 mod instantiate;
@@ -84,7 +85,33 @@ pub fn setup() -> Hub {
 
 /// As [`setup`], with the instantiate message changed by `change` first.
 pub fn setup_with(change: impl FnOnce(&mut InstantiateMsg)) -> Hub {
-    let mut hub = Hub::bare();
+    setup_on(Hub::bare(), change)
+}
+
+/// A hub with `count` validators of weight 1 in its set (and on the chain), each holding a
+/// delegation from its own user: `holder{i}` bonded `1_000 + 7 * i`.
+pub fn setup_wide(count: usize) -> Hub {
+    let names: Vec<String> = (0..count).map(|i| format!("wide{i:03}")).collect();
+    let mut chain = Hub::bare();
+    chain.chain_validators = names.clone();
+    chain.push_chain();
+    let mut hub = setup_on(chain, |msg| {
+        msg.validators = names
+            .iter()
+            .map(|address| ValidatorWeight {
+                address: address.clone(),
+                weight: 1,
+            })
+            .collect();
+    });
+    for i in 0..count {
+        hub.bond(&format!("holder{i}"), 1_000 + 7 * i as u128);
+    }
+    assert!(names.iter().all(|name| hub.on_chain(name) > 0));
+    hub
+}
+
+fn setup_on(mut hub: Hub, change: impl FnOnce(&mut InstantiateMsg)) -> Hub {
     let mut msg = hub.default_msg();
     change(&mut msg);
     hub.instantiate(msg, &coins(SEED, DENOM)).unwrap();
@@ -300,11 +327,19 @@ impl Hub {
         self.query(QueryMsg::State {})
     }
 
+    /// The whole set, page after page.
     pub fn validator_list(&self) -> Vec<ValidatorResponse> {
-        self.query(QueryMsg::Validators {
-            start_after: None,
-            limit: None,
-        })
+        let mut all: Vec<ValidatorResponse> = vec![];
+        loop {
+            let page: Vec<ValidatorResponse> = self.query(QueryMsg::Validators {
+                start_after: all.last().map(|v| v.address.clone()),
+                limit: None,
+            });
+            if page.is_empty() {
+                return all;
+            }
+            all.extend(page);
+        }
     }
 
     /// The hub's ledger entry for `validator`.

@@ -1,6 +1,7 @@
 //! The gas report: plays every hub operation on the artifacts in the CosmWasm VM at 1 to 150
 //! validators and with 1 to 10,000 holders, measures the floor contract beside them, and
-//! writes `docs/gas.json` and `docs/gas.md`.
+//! writes `docs/gas.json` and `docs/gas.md`, with the real chain's figures of
+//! `docs/gas-chain.json` beside the VM's when that file exists.
 //!
 //! ```text
 //! gas-report [--out DIR]     write DIR/gas.json and DIR/gas.md (default: docs/)
@@ -9,6 +10,7 @@
 //!
 //! Build the artifacts and the floor first: `scripts/gas-report.sh` does both and runs this.
 
+mod chain_gas;
 mod measure;
 mod render;
 mod targets;
@@ -53,12 +55,15 @@ fn main() {
         }
     }
     let probes = measure::probes();
+    let chain_file = artifacts::repo_root().join(chain_gas::CHAIN_GAS_FILE);
+    let chain = chain_gas::ChainGas::read(&chain_file).unwrap_or_else(|err| panic!("{err}"));
     let report = Report {
         floor,
         floor_token,
         at_validators,
         at_holders,
         probes,
+        chain,
         sizes: Sizes::read(),
         checksums: std::fs::read_to_string(artifacts::artifacts_dir().join("checksums.txt"))
             .unwrap_or_default(),

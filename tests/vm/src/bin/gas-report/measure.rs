@@ -21,6 +21,10 @@ const REQUEST: u128 = 1_000_000;
 /// Requests the withdrawing user holds, and how many of them are claimable.
 pub const WITHDRAW_REQUESTS: usize = 9;
 pub const WITHDRAW_CLAIMABLE: usize = 2;
+/// Holders who bond before anything is measured, and who unbond in the past batches.
+pub const HISTORY_HOLDERS: usize = 20;
+/// Batches submitted, reconciled and withdrawn before anything is measured.
+pub const HISTORY_BATCHES: usize = 2;
 
 /// One operation: every call it made, with the hub's, the token's and the collector's sums.
 #[derive(Clone, Debug)]
@@ -29,15 +33,36 @@ pub struct Measured {
     pub token: u64,
     pub collector: u64,
     pub calls: Vec<CallGas>,
+    /// Transactions the operation took (a submission spread over several calls takes more
+    /// than one); the figures are their sums.
+    pub txs: usize,
+    /// The hub's gas in the largest of those transactions.
+    pub largest_tx: u64,
 }
 
 impl Measured {
     fn of(outcome: &Outcome, suite: &Suite) -> Measured {
+        let hub = outcome.gas_of(&suite.hub);
         Measured {
-            hub: outcome.gas_of(&suite.hub),
+            hub,
             token: outcome.gas_of(&suite.token),
             collector: outcome.gas_of(&suite.collector),
             calls: outcome.calls.clone(),
+            txs: 1,
+            largest_tx: hub,
+        }
+    }
+
+    /// The sum of the transactions of one operation, in order.
+    fn of_all(outcomes: &[Outcome], suite: &Suite) -> Measured {
+        let parts: Vec<Measured> = outcomes.iter().map(|o| Measured::of(o, suite)).collect();
+        Measured {
+            hub: parts.iter().map(|m| m.hub).sum(),
+            token: parts.iter().map(|m| m.token).sum(),
+            collector: parts.iter().map(|m| m.collector).sum(),
+            calls: parts.iter().flat_map(|m| m.calls.clone()).collect(),
+            txs: parts.len(),
+            largest_tx: parts.iter().map(|m| m.hub).max().unwrap_or(0),
         }
     }
 
@@ -46,6 +71,8 @@ impl Measured {
             hub: call.gas,
             token: 0,
             collector: 0,
+            txs: 1,
+            largest_tx: call.gas,
             calls: vec![call],
         }
     }
@@ -129,7 +156,81 @@ pub fn floor() -> (u64, u64) {
     (outcome.gas_of(&floor.floor), outcome.gas_of(&floor.token))
 }
 
-/// Plays every operation at `validators` validators, each validator holding a delegation.
+/// Whether the hub is in the middle of submitting a batch over several calls.
+fn submission_open(suite: &mut Suite) -> bool {
+    let state: serde_json::Value = suite.query_hub(&QueryMsg::State {});
+    state.get("submission").is_some_and(|s| !s.is_null())
+}
+
+/// Submits the pending batch as a keeper does: one `SubmitBatch`, then more in the blocks
+/// after it while the hub says the submission goes on. Returns every transaction.
+fn submit_whole_batch(suite: &mut Suite) -> Vec<Outcome> {
+    let submit_after = suite.pending_batch().submit_after;
+    suite.advance_to(submit_after);
+    let mut outcomes = vec![expect(suite.submit_batch(), "submit_batch")];
+    while submission_open(suite) {
+        assert!(outcomes.len() < 100, "a submission ends");
+        suite.advance(BLOCK_TIME);
+        outcomes.push(expect(suite.submit_batch(), "submit_batch, continued"));
+    }
+    outcomes
+}
+
+/// The history every measurement starts from: [`HISTORY_HOLDERS`] holders bonded, daily
+/// harvests, [`HISTORY_BATCHES`] batches of their requests submitted, matured, reconciled
+/// and withdrawn, one more batch submitted (returned: it is still unbonding) and requests of
+/// three holders in the pending batch, then a day of rewards harvested. No operation
+/// measured after it is the first of its kind.
+fn history(suite: &mut Suite) -> u64 {
+    let holders: Vec<String> = (0..HISTORY_HOLDERS)
+        .map(|index| suite.user(&format!("past{index}")))
+        .collect();
+    for holder in &holders {
+        suite.fund_and_bond(holder, 4 * REQUEST);
+    }
+    let mut last_batch = 0;
+    for round in 0..HISTORY_BATCHES {
+        suite.advance(DAY);
+        expect(suite.harvest(), "history: harvest");
+        for holder in holders.iter().skip(round).step_by(HISTORY_BATCHES) {
+            expect(suite.queue_unbond(holder, REQUEST), "history: queue_unbond");
+        }
+        last_batch = suite.pending_batch().id;
+        submit_whole_batch(suite);
+    }
+    let completes_at = suite.batch(last_batch).completes_at;
+    suite.advance_to(completes_at);
+    expect(suite.reconcile_settled(None), "history: reconcile");
+    assert_eq!(
+        suite.batch(last_batch).status,
+        BatchStatus::Reconciled,
+        "the past batches are reconciled"
+    );
+    for holder in holders.iter().take(HISTORY_BATCHES * 2) {
+        expect(suite.withdraw_unbonded(holder), "history: withdraw");
+    }
+    // The epoch has long ended: the first request submits the batch it joins, the others
+    // wait in the next one, which the measured user joins.
+    let unbonding = suite.pending_batch().id;
+    for holder in holders.iter().skip(HISTORY_BATCHES * 2).take(4) {
+        expect(suite.queue_unbond(holder, REQUEST), "history: queue_unbond");
+        while submission_open(suite) {
+            suite.advance(BLOCK_TIME);
+            expect(suite.submit_batch(), "history: submit_batch, continued");
+        }
+    }
+    assert_eq!(
+        suite.batch(unbonding).status,
+        BatchStatus::Unbonding,
+        "a past batch is unbonding"
+    );
+    suite.advance(DAY);
+    expect(suite.harvest(), "history: harvest");
+    unbonding
+}
+
+/// Plays every operation at `validators` validators, each validator holding a delegation,
+/// after the [`history`].
 pub fn at_validators(validators: usize) -> AtValidators {
     let mut suite = SuiteBuilder::new()
         .validators(validators)
@@ -146,6 +247,7 @@ pub fn at_validators(validators: usize) -> AtValidators {
             .all(|v| !v.delegated.is_zero()),
         "every validator holds a delegation"
     );
+    let unbonding = history(&mut suite);
 
     let alice = suite.user("alice");
     suite.fund(&alice, USER_BOND);
@@ -178,22 +280,30 @@ pub fn at_validators(validators: usize) -> AtValidators {
 
     // Alice queues in nine batches: eight submitted, one pending.
     expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
-    let submit_after = suite.pending_batch().submit_after;
-    suite.advance_to(submit_after);
-    let outcome = expect(suite.submit_batch(), "submit_batch");
-    ops.push(("submit_batch", Measured::of(&outcome, &suite)));
+    let mut alice_batches = vec![suite.pending_batch().id];
+    let outcomes = submit_whole_batch(&mut suite);
+    ops.push(("submit_batch", Measured::of_all(&outcomes, &suite)));
+    let mut past_reconciled = false;
     for _ in 2..WITHDRAW_REQUESTS {
         expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
-        let submit_after = suite.pending_batch().submit_after;
-        suite.advance_to(submit_after);
-        expect(suite.submit_batch(), "submit_batch");
+        alice_batches.push(suite.pending_batch().id);
+        submit_whole_batch(&mut suite);
+        // The history's last batch is reconciled as it matures, before the user's.
+        if !past_reconciled && suite.now() >= suite.batch(unbonding).completes_at {
+            expect(suite.reconcile_settled(None), "reconcile of the past batch");
+            assert_eq!(suite.batch(unbonding).status, BatchStatus::Reconciled);
+            past_reconciled = true;
+        }
     }
+    assert!(past_reconciled, "the past batch was reconciled");
     expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
 
     // The first two batches mature and are reconciled; the others are not. In the block that
     // reaches the second's completion the hub waits for proof of payout; the reconcile
     // measured is the one a block later that books both.
-    let completes_at = suite.batch(WITHDRAW_CLAIMABLE as u64).completes_at;
+    let completes_at = suite
+        .batch(alice_batches[WITHDRAW_CLAIMABLE - 1])
+        .completes_at;
     suite.advance_to(completes_at);
     let waiting = expect(
         suite.reconcile(None),
@@ -256,6 +366,7 @@ pub fn at_holders(holders: usize) -> AtHolders {
         .outsiders(0)
         .build();
     suite.spread_stake(HOLDER_VALIDATORS, STAKE);
+    history(&mut suite);
     for index in 0..holders {
         let holder = suite.user(&format!("holder{index}"));
         suite.fund_and_bond(&holder, 2 * REQUEST);
@@ -269,12 +380,11 @@ pub fn at_holders(holders: usize) -> AtHolders {
     let queue_unbond = Measured::of(&outcome, &suite);
     assert_eq!(
         suite.pending_batch().shares.u128(),
-        (holders as u128 + 1) * REQUEST
+        (holders as u128 + 4) * REQUEST,
+        "the holders', the user's and three of the history's requests"
     );
-    let submit_after = suite.pending_batch().submit_after;
-    suite.advance_to(submit_after);
-    let outcome = expect(suite.submit_batch(), "submit_batch");
-    let submit_batch = Measured::of(&outcome, &suite);
+    let outcomes = submit_whole_batch(&mut suite);
+    let submit_batch = Measured::of_all(&outcomes, &suite);
     AtHolders {
         holders,
         bond,

@@ -7,8 +7,10 @@ use flowstake_vm_tests::artifacts;
 use flowstake_vm_tests::querier::{GAS_QUERY_FLAT, GAS_QUERY_PER_BYTE};
 use flowstake_vm_tests::vm::CallGas;
 
+use crate::chain_gas::{self, ChainGas};
 use crate::measure::{
-    AtHolders, AtValidators, Measured, Probes, HOLDER_COUNTS, HOLDER_VALIDATORS, OPERATIONS,
+    AtHolders, AtValidators, Measured, Probes, HISTORY_BATCHES, HISTORY_HOLDERS, HOLDER_COUNTS,
+    HOLDER_VALIDATORS, OPERATIONS,
 };
 
 /// Wasm size targets, in bytes (1 KB = 1,000 bytes).
@@ -50,6 +52,8 @@ pub struct Report {
     pub at_validators: Vec<AtValidators>,
     pub at_holders: Vec<AtHolders>,
     pub probes: Probes,
+    /// The real chain's figures, if `docs/gas-chain.json` exists.
+    pub chain: Option<ChainGas>,
     pub sizes: Sizes,
     pub checksums: String,
     /// `artifacts/build-info.txt`: the route and settings the artifacts were built with.
@@ -63,6 +67,18 @@ impl Report {
             .iter()
             .map(|at| (at.validators, at.get(op).hub))
             .collect()
+    }
+
+    /// The hub's gas of `op` at `validators`, if the report measured both.
+    pub(crate) fn vm_gas(&self, op: &str, validators: usize) -> Option<u64> {
+        let at = self
+            .at_validators
+            .iter()
+            .find(|at| at.validators == validators)?;
+        at.ops
+            .iter()
+            .find(|(name, _)| *name == op)
+            .map(|(_, m)| m.hub)
     }
 
     pub(crate) fn at(&self, validators: usize) -> &AtValidators {
@@ -183,7 +199,18 @@ pub fn validator_table(report: &Report) -> String {
     );
     for op in OPERATIONS {
         let series = report.series(op);
-        let cells: Vec<String> = series.iter().map(|(_, gas)| millions(*gas)).collect();
+        let cells: Vec<String> = report
+            .at_validators
+            .iter()
+            .map(|at| {
+                let m = at.get(op);
+                if m.txs > 1 {
+                    format!("{} ({} tx)", millions(m.hub), m.txs)
+                } else {
+                    millions(m.hub)
+                }
+            })
+            .collect();
         let _ = writeln!(
             out,
             "| {op} | {} | {} | {:.2} | {:.2} |",
@@ -224,6 +251,39 @@ pub fn side_table(report: &Report) -> String {
     out
 }
 
+/// Operations that took more than one transaction somewhere: how many, and the largest.
+fn transactions_note(report: &Report) -> String {
+    let mut out = String::new();
+    for op in OPERATIONS {
+        let several: Vec<String> = report
+            .at_validators
+            .iter()
+            .filter(|at| at.get(op).txs > 1)
+            .map(|at| {
+                let m = at.get(op);
+                format!(
+                    "{} at {} validators (largest {})",
+                    m.txs,
+                    at.validators,
+                    millions(m.largest_tx)
+                )
+            })
+            .collect();
+        if !several.is_empty() {
+            let _ = writeln!(
+                out,
+                "`{op}` took several transactions, each a call of its own (the figure is their \
+                 sum): {}.",
+                several.join(", ")
+            );
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
 fn calls_table(out: &mut String, calls: &[CallGas]) {
     out.push_str("| call | gas | host part | of which queries | wasm part |\n");
     out.push_str("| --- | ---: | ---: | ---: | ---: |\n");
@@ -246,6 +306,10 @@ pub fn markdown(report: &Report) -> String {
     let first = report.at_validators[0].validators;
     let last = report.at_validators[report.at_validators.len() - 1].validators;
     let query_flat = thousands(GAS_QUERY_FLAT);
+    let history_holders = HISTORY_HOLDERS;
+    let history_batches = HISTORY_BATCHES;
+    let unbonding_batch = HISTORY_BATCHES + 1;
+    let first_batch = HISTORY_BATCHES + 2;
     let _ = write!(
         out,
         "# Gas in the CosmWasm VM
@@ -267,9 +331,35 @@ Gas is deterministic: the same artifacts give the same figures on every run.
 **What an operation counts.** Every call into the hub that the operation makes: the
 execute, its replies, and callbacks (`receive_rewards` from the collector during harvest,
 `receive` from the token when queuing). The token's and the collector's own calls are
-reported separately and are not in the hub figures. Each operation is measured with every
-validator of the set holding a delegation (the seed and one bond per validator first).
-The slope is (gas at {last} − gas at {first}) / ({last} − {first}).
+reported separately and are not in the hub figures. An operation that takes several
+transactions (a submission the hub spreads over calls) counts all of them. The slope is
+(gas at {last} − gas at {first}) / ({last} − {first}).
+
+**Addresses.** Every address has the length and format of Injective's (prefix `inj`), in
+bech32 with a valid checksum, and the VM's api (cosmwasm-vm's `MockApi` with that prefix)
+validates them as the chain does, refusing a wrong prefix or checksum: accounts (users,
+holders, owner, keeper, fee receiver) are 20 bytes, `inj1` + 38 characters = 42; contracts
+(hub, token, collector) are 32 bytes, `inj1` + 58 = 62, derived from the code id and the
+instance sequence as wasmd derives them; validators are `injvaloper1` + 38 = 49 characters,
+numbered in their first two data characters so that they sort by index.
+
+**The state each figure is measured in.** Not a fresh hub: a steady state with history.
+For the validator counts, the hub is instantiated with the set, every validator receives one
+bond, then {history_holders} holders bond; {history_batches} epochs pass with a harvest each and a batch
+of half of those holders' requests submitted; both batches mature and are reconciled and four
+holders withdraw; then four more holders queue (the first, after the epoch's end, submits
+batch {unbonding_batch}, which stays unbonding; the other three wait in the pending batch) and a day of
+rewards is harvested. Only then is anything measured, in this order: a fresh user's bond
+(the token then holds a balance for each staker and holder before it), the queries, a harvest
+of one day's rewards (not the first), sync, a queue unbond into the pending batch that holds
+those three requests, and its cancel, the submission of that batch (batch {first_batch}, with the
+user's request), seven more of the user's batches submitted one an epoch (batch
+{unbonding_batch} is reconciled on the way, as it matures), a reconcile that books the user's first two
+(with {unbonding_batch} batches reconciled before them and the user's six others still unbonding), the
+user's withdrawal of nine requests (two claimable), adding a validator, and removing one
+that holds stake. `instantiate` is the only figure of an empty hub. The holder counts start
+from the same history with {HOLDER_VALIDATORS} validators before their N holders bond and queue
+(see Holders).
 
 "
     );
@@ -332,6 +422,7 @@ in the hub's figures.
     );
     out.push_str(&validator_table(report));
     out.push('\n');
+    out.push_str(&transactions_note(report));
 
     out.push_str(
         "### The token's and the collector's calls\n\nNot in the figures above: the token's \
@@ -344,10 +435,10 @@ in the hub's figures.
     if !report.at_holders.is_empty() {
         let _ = write!(
             out,
-            "## Holders\n\nWith {HOLDER_VALIDATORS} validators, after N holders each bonded and \
-             queued a request into the pending batch (so the token holds N balances and the hub \
-             N requests). A fresh user then bonds and queues, and the batch of N + 1 requests is \
-             submitted. Hub calls; the token's in brackets.\n\n| operation | {} |\n| --- |{}\n",
+            "## Holders\n\nWith {HOLDER_VALIDATORS} validators, after the history (see the \
+             method) and then N holders who each bonded and queued a request into the pending \
+             batch (so the token holds N more balances and the hub N more requests). A fresh \
+             user then bonds and queues, and the batch of N + 4 requests (three of them the history's) is submitted. Hub calls; the token's in brackets.\n\n| operation | {} |\n| --- |{}\n",
             HOLDER_COUNTS
                 .iter()
                 .map(|h| format!("{h} holders"))
@@ -372,6 +463,11 @@ in the hub's figures.
         }
         out.push('\n');
     }
+
+    out.push_str(&chain_gas::section(
+        report.chain.as_ref(),
+        &|op: &str, n: usize| report.vm_gas(op, n),
+    ));
 
     let _ = write!(
         out,
