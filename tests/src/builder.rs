@@ -7,7 +7,7 @@ use cosmwasm_std::{coin, coins, Decimal, Empty, Uint128, Validator};
 use cw_multi_test::error::AnyResult;
 use cw_multi_test::{Contract, ContractWrapper, Executor, StakingInfo};
 use flowstake::hub::{
-    ConfigResponse, InstantiateMsg, QueryMsg, RateBounds, TokenInfo, ValidatorWeight,
+    ConfigResponse, InstantiateMsg, Liquidity, QueryMsg, RateBounds, TokenInfo, ValidatorWeight,
 };
 
 use crate::accounts::{
@@ -55,6 +55,7 @@ pub struct SuiteBuilder {
     seed: u128,
     max_unbond_shortfall: Decimal,
     max_reward_rate: Option<Decimal>,
+    liquidity: Option<Liquidity>,
     rate_bounds: RateBounds,
     user_funds: u128,
 }
@@ -74,6 +75,7 @@ impl Default for SuiteBuilder {
             seed: 1_000_000,
             max_unbond_shortfall: Decimal::percent(10),
             max_reward_rate: None,
+            liquidity: None,
             rate_bounds: RateBounds {
                 max_fall: Decimal::percent(20),
                 max_rise: Decimal::percent(20),
@@ -157,6 +159,15 @@ impl SuiteBuilder {
     }
 
     /// Largest annual reward rate the hub recognises (the hub's default when not set).
+    /// A liquidity buffer of `buffer_target` of the backing, with `exit_fee` on instant exits.
+    pub fn liquidity(mut self, buffer_target: Decimal, exit_fee: Decimal) -> Self {
+        self.liquidity = Some(Liquidity {
+            buffer_target,
+            exit_fee,
+        });
+        self
+    }
+
     pub fn max_reward_rate(mut self, rate: Decimal) -> Self {
         self.max_reward_rate = Some(rate);
         self
@@ -254,6 +265,7 @@ impl SuiteBuilder {
             unbonding_period: self.unbonding_period,
             max_unbond_shortfall: self.max_unbond_shortfall,
             max_reward_rate: self.max_reward_rate,
+            liquidity: self.liquidity.clone(),
             rate_bounds: self.rate_bounds.clone(),
         };
         let hub = app.instantiate_contract(

@@ -39,18 +39,18 @@ impl Suite {
     ///
     /// - supply: the token's supply is `total_shares`; the hub holds exactly the dead shares
     ///   plus the shares queued in the pending batch;
-    /// - ledger: the per-validator ledger sums to `total_native + unvested_rewards` (rewards
+    /// - ledger: the per-validator ledger sums to `total_native - buffer + unvested_rewards` (rewards
     ///   delegated but not yet in the rate) + what a batch being submitted over several calls
     ///   still holds, and never exceeds the chain's delegation, per
     ///   validator and in total;
     /// - rate: `exchange_rate` is `total_native / total_shares`;
-    /// - claims: the hub holds at least `reserved_for_claims + unlocked_surplus`, and the
+    /// - claims: the hub holds at least `reserved_for_claims + unlocked_surplus + buffer`, and the
     ///   reserve covers what the unclaimed requests of reconciled batches can still withdraw;
     /// - solvency: holders' shares at the rate, plus queued shares at the rate, plus submitted
     ///   batches' expected native, plus reconciled batches' unclaimed part, never exceed the
     ///   chain's delegations plus the hub's unbonding entries plus its bank balance;
     /// - conservation: `bonded + rewards + surplus = total_native + unvested_rewards + paid_out +
-    ///   fees + slashed + reserved_for_claims + unlocked_surplus + unbonding` (`unlocked_surplus` is native the hub
+    ///   fees + slashed + reserved_for_claims + unlocked_surplus + unbonding + instant_paid` (`unlocked_surplus` is native the hub
     ///   holds and has not re-staked yet: stray transfers found at reconcile and claim dust), and
     ///   `unbonding` is the sum of the unreconciled submitted batches;
     /// - batches: the requests of the named accounts add up to each unreconciled batch's
@@ -86,11 +86,16 @@ impl Suite {
             .submission
             .as_ref()
             .map_or(0, |s| s.native_left.u128());
-        let staked = total_native + state.unvested_rewards.u128() + submitting;
+        let buffer = state.buffer.u128();
+        assert!(
+            buffer <= total_native,
+            "buffer {buffer} exceeds total_native"
+        );
+        let staked = total_native - buffer + state.unvested_rewards.u128() + submitting;
         assert_eq!(
             ledger_total, staked,
-            "the per-validator ledger does not add up to total_native + unvested_rewards + \
-             what a submission still holds"
+            "the per-validator ledger does not add up to total_native - buffer + \
+             unvested_rewards + what a submission still holds"
         );
         for validator in &ledger {
             let on_chain = chain
@@ -123,9 +128,9 @@ impl Suite {
         let reserved = state.reserved_for_claims.u128();
         let unlocked = state.unlocked_surplus.u128();
         assert!(
-            hub_balance >= reserved + unlocked,
+            hub_balance >= reserved + unlocked + buffer,
             "hub balance {hub_balance} below reserved_for_claims {reserved} plus unlocked_surplus \
-             {unlocked}"
+             {unlocked} plus buffer {buffer}"
         );
         let owed_reconciled: u128 = batches
             .iter()
@@ -184,11 +189,13 @@ impl Suite {
             + totals.slashed
             + state.reserved_for_claims
             + state.unlocked_surplus
-            + totals.unbonding;
+            + totals.unbonding
+            + totals.instant_paid;
         assert_eq!(
             inflow, outflow,
             "conservation broken: bonded + rewards + surplus = {inflow}, staked + unvested + \
-             paid_out + fees + slashed + reserved + unlocked_surplus + unbonding = {outflow} ({totals:?})"
+             paid_out + fees + slashed + reserved + unlocked_surplus + unbonding + instant_paid = \
+             {outflow} ({totals:?})"
         );
 
         // Batches and requests of the named accounts.

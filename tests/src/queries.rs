@@ -5,8 +5,9 @@ use cosmwasm_std::{Addr, Uint128};
 use cw20::{AllAccountsResponse, BalanceResponse, Cw20QueryMsg, TokenInfoResponse};
 use cw_ownable::Ownership;
 use flowstake::hub::{
-    BatchResponse, ConfigResponse, Operation, PausedResponse, PendingBatchResponse, QueryMsg,
-    RedemptionRateResponse, StateResponse, UnbondRequestResponse, ValidatorResponse,
+    BatchResponse, ConfigResponse, InstantUnbondPreview, Operation, PausedResponse,
+    PendingBatchResponse, PositionResponse, QueryMsg, RatePoint, RedemptionRateResponse,
+    StateResponse, UnbondRequestResponse, ValidatorResponse, YieldResponse,
 };
 use serde::de::DeserializeOwned;
 
@@ -50,6 +51,41 @@ impl Suite {
             shares: Uint128::new(shares),
         });
         native.u128()
+    }
+
+    pub fn preview_instant_unbond(&self, shares: u128) -> InstantUnbondPreview {
+        self.query_hub(&QueryMsg::PreviewInstantUnbond {
+            shares: Uint128::new(shares),
+        })
+    }
+
+    pub fn position(&self, user: &str) -> PositionResponse {
+        self.query_hub(&QueryMsg::Position {
+            address: self.addr(user).into_string(),
+        })
+    }
+
+    /// The whole rate history, walked page by page.
+    pub fn rate_history(&self) -> Vec<RatePoint> {
+        let mut points: Vec<RatePoint> = vec![];
+        loop {
+            let page: Vec<RatePoint> = self.query_hub(&QueryMsg::RateHistory {
+                start_after: points.last().map(|p| p.time),
+                limit: Some(PAGE),
+            });
+            if page.is_empty() {
+                return points;
+            }
+            points.extend(page);
+        }
+    }
+
+    pub fn apr(&self, window: Option<u64>) -> YieldResponse {
+        self.query_hub(&QueryMsg::Apr { window })
+    }
+
+    pub fn apy(&self, window: Option<u64>) -> YieldResponse {
+        self.query_hub(&QueryMsg::Apy { window })
     }
 
     pub fn pending_batch(&self) -> PendingBatchResponse {

@@ -225,6 +225,20 @@ impl Suite {
         self.send_to_hub(user, shares, ReceiveMsg::QueueUnbond { receiver: None })
     }
 
+    /// Exits `shares` of `user` at once from the buffer, refusing less than `min_native`.
+    pub fn instant_unbond(
+        &mut self,
+        user: &str,
+        shares: u128,
+        min_native: Option<u128>,
+    ) -> AnyResult<AppResponse> {
+        let hook = ReceiveMsg::InstantUnbond {
+            receiver: None,
+            min_native: min_native.map(Uint128::new),
+        };
+        self.send_to_hub(user, shares, hook)
+    }
+
     /// Queues `shares` of `user` for unbonding on behalf of `receiver`.
     pub fn queue_unbond_for(
         &mut self,

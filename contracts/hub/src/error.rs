@@ -33,6 +33,24 @@ pub enum ContractError {
     #[error("the hub cannot own an unbond request: neither sender nor receiver may be the hub")]
     HubAsRequester {},
 
+    #[error("buffer_target {value} is above the maximum {max}")]
+    BufferTargetTooHigh { value: Decimal, max: Decimal },
+
+    #[error("exit_fee {value} is above the maximum {max}")]
+    ExitFeeTooHigh { value: Decimal, max: Decimal },
+
+    #[error("an instant exit of {shares} shares would pay nothing")]
+    ExitPaysZero { shares: Uint128 },
+
+    #[error("the buffer holds {buffer}, less than the {payout} this instant exit pays; queue an unbond instead")]
+    BufferTooSmall { payout: Uint128, buffer: Uint128 },
+
+    #[error("this instant exit pays {payout}, less than min_native {min_native}")]
+    ExitBelowMinimum {
+        payout: Uint128,
+        min_native: Uint128,
+    },
+
     #[error("the derivative token is not deployed yet")]
     TokenNotDeployed {},
 

@@ -11,7 +11,7 @@ use crate::math::{
     allowance_time_used, exchange_rate, rate_move, reward_allowance, split_loss, vestable,
     vesting_headroom, RateMove,
 };
-use crate::state::{validators, Config, State, Validator, BATCHES, PAUSED, SUBMISSION};
+use crate::state::{validators, Config, State, Validator, BATCHES, PAUSED, STATE, SUBMISSION};
 
 /// The active validator furthest below its target share: the lowest delegation per unit of
 /// weight, one index read whatever the size of the set.
@@ -62,6 +62,31 @@ pub fn delegate(
     Ok((msg, target.address))
 }
 
+/// Places an inflow of `amount` that already counts in the backing (a bond) or in the unvested
+/// rewards: the liquidity buffer takes what it lacks of its target first
+/// ([`crate::math::buffer_fill`]), the rest is delegated. Returns the delegation, if any, and
+/// its validator.
+pub fn place(
+    storage: &mut dyn Storage,
+    querier: &QuerierWrapper,
+    config: &Config,
+    state: &mut State,
+    amount: Uint128,
+) -> Result<Option<(StakingMsg, String)>, ContractError> {
+    let fill = crate::math::buffer_fill(
+        amount,
+        state.buffer,
+        state.total_native,
+        config.liquidity.buffer_target,
+    );
+    state.buffer = state.buffer.checked_add(fill)?;
+    let rest = amount - fill;
+    if rest.is_zero() {
+        return Ok(None);
+    }
+    Ok(Some(delegate(storage, querier, rest, &config.denom)?))
+}
+
 /// Adds `amount` to a validator's ledger entry, keeping the load index in step.
 pub fn add_to_ledger(
     storage: &mut dyn Storage,
@@ -93,6 +118,19 @@ pub struct SyncReport {
     /// that synced must not convert at this rate.
     pub tripped: bool,
     pub event: Event,
+}
+
+/// Saves the state after an operation that synced or vested, and records its rate in the
+/// history ([`crate::history::record`]). Recorded here, with the state, so that a call refused
+/// after its sync writes nothing.
+pub fn save_state(
+    storage: &mut dyn Storage,
+    state: &State,
+    env: &Env,
+) -> Result<(), ContractError> {
+    STATE.save(storage, state)?;
+    crate::history::record(storage, state, env.block.time.seconds())?;
+    Ok(())
 }
 
 /// Records that a crank runs in the current block. Once a later block begins, every unbonding
@@ -297,9 +335,10 @@ pub fn book_slash(
     batch_loss: Uint128,
 ) -> Result<(), ContractError> {
     let batch_loss = batch_loss.min(state.submitting).min(slashed);
+    // The buffer is not delegated: only the delegated part of the backing shares the loss.
     let (native_loss, unvested_loss) = split_loss(
         slashed - batch_loss,
-        state.total_native,
+        state.total_native.saturating_sub(state.buffer),
         state.unvested_rewards,
     );
     state.unvested_rewards = state.unvested_rewards.checked_sub(unvested_loss)?;

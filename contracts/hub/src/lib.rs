@@ -5,6 +5,7 @@ pub mod contract;
 pub mod error;
 pub mod execute;
 pub mod guard;
+pub mod history;
 pub mod ledger;
 pub mod math;
 pub mod query;

@@ -1,7 +1,9 @@
 //! Pure arithmetic of the hub: no storage, no environment. Every function names its rounding,
 //! and every rounding favours the protocol, so an error never leaves it poorer.
 
-use cosmwasm_std::{CheckedMultiplyRatioError, Decimal, Uint128, Uint256};
+use cosmwasm_std::{
+    CheckedMultiplyRatioError, Decimal, Decimal256, SignedDecimal, Uint128, Uint256,
+};
 use flowstake::hub::RateBounds;
 
 /// Derivative minted for a deposit of `native`. Rounds down, so the depositor never receives
@@ -236,3 +238,56 @@ pub fn rate_move(old: Decimal, new: Decimal, bounds: &RateBounds) -> RateMove {
 #[cfg(test)]
 #[path = "math_tests.rs"]
 mod tests;
+
+/// What the buffer takes of an inflow of `amount`: up to what it lacks of `target` of
+/// `backing` (the goal rounded down), the rest is delegated.
+pub fn buffer_fill(amount: Uint128, buffer: Uint128, backing: Uint128, target: Decimal) -> Uint128 {
+    backing.mul_floor(target).saturating_sub(buffer).min(amount)
+}
+
+/// What the buffer holds beyond `target` of `backing`: delegated at the next harvest.
+pub fn buffer_excess(buffer: Uint128, backing: Uint128, target: Decimal) -> Uint128 {
+    buffer.saturating_sub(backing.mul_floor(target))
+}
+
+/// Splits the native value of an instant exit into the exit fee (rounded up, so the remaining
+/// holders never subsidise an exit) and the payout (the rest): `(fee, payout)`.
+pub fn exit_fee_split(native: Uint128, exit_fee: Decimal) -> (Uint128, Uint128) {
+    let fee = native.mul_ceil(exit_fee).min(native);
+    (fee, native - fee)
+}
+
+/// Simple annual growth of the rate from `start` to `end` over `seconds`, and the same growth
+/// compounded daily, `(1 + apr / 365)^365 - 1`: `(apr, apy)`. Zero over no time or from a zero
+/// rate. Negative after a loss.
+pub fn annual_yield(start: Decimal, end: Decimal, seconds: u64) -> (SignedDecimal, SignedDecimal) {
+    if seconds == 0 || start.is_zero() {
+        return (SignedDecimal::zero(), SignedDecimal::zero());
+    }
+    let year = Decimal256::from_ratio(YEAR_SECONDS, seconds);
+    let ratio = Decimal256::from(end) / Decimal256::from(start);
+    let one = Decimal256::one();
+    let (growth, negative) = if ratio >= one {
+        (ratio - one, false)
+    } else {
+        (one - ratio, true)
+    };
+    let apr = growth.checked_mul(year).unwrap_or(Decimal256::MAX);
+    let daily = apr / Decimal256::from_ratio(365u32, 1u32);
+    let apy = if negative {
+        let base = one.checked_sub(daily).unwrap_or_default();
+        one - base.checked_pow(365).unwrap_or_default()
+    } else {
+        (one + daily).checked_pow(365).unwrap_or(Decimal256::MAX) - one
+    };
+    let signed = |value: Decimal256| {
+        let value = SignedDecimal::try_from(Decimal::try_from(value).unwrap_or(Decimal::MAX))
+            .unwrap_or(SignedDecimal::MAX);
+        if negative {
+            -value
+        } else {
+            value
+        }
+    };
+    (signed(apr), signed(apy))
+}

@@ -1,4 +1,5 @@
 use super::*;
+use std::str::FromStr;
 
 fn u(v: u128) -> Uint128 {
     Uint128::new(v)
@@ -275,4 +276,65 @@ fn rate_moves_against_bounds() {
         RateMove::RoseBeyond
     );
     assert_eq!(rate_move(one, one, &bounds), RateMove::Within);
+}
+
+#[test]
+fn the_buffer_takes_what_it_lacks_of_its_goal_and_no_more() {
+    let target = Decimal::percent(10);
+    // Goal 100 of 1,000; 30 held: a deposit of 50 goes all to it, one of 500 gives it 70.
+    assert_eq!(buffer_fill(u(50), u(30), u(1_000), target), u(50));
+    assert_eq!(buffer_fill(u(500), u(30), u(1_000), target), u(70));
+    // A full buffer, or none configured, takes nothing.
+    assert_eq!(buffer_fill(u(500), u(100), u(1_000), target), u(0));
+    assert_eq!(buffer_fill(u(500), u(0), u(1_000), Decimal::zero()), u(0));
+    assert_eq!(buffer_excess(u(130), u(1_000), target), u(30));
+    assert_eq!(buffer_excess(u(90), u(1_000), target), u(0));
+}
+
+#[test]
+fn the_exit_fee_rounds_up_so_holders_never_subsidise_an_exit() {
+    // 0.5 % of 1,001 is 5.005: the fee is 6, the payout 995.
+    assert_eq!(
+        exit_fee_split(u(1_001), Decimal::permille(5)),
+        (u(6), u(995))
+    );
+    assert_eq!(
+        exit_fee_split(u(1_000), Decimal::permille(5)),
+        (u(5), u(995))
+    );
+    assert_eq!(exit_fee_split(u(1), Decimal::permille(5)), (u(1), u(0)));
+    assert_eq!(exit_fee_split(u(1_000), Decimal::zero()), (u(0), u(1_000)));
+}
+
+#[test]
+fn a_five_percent_apr_compounds_daily_to_about_5_127_percent() {
+    // Thirty days at 5 % a year simple: the rate grows by 0.05 * 30 / 365.
+    let days = 30u64;
+    let seconds = days * 86_400;
+    let growth = Decimal::percent(5) * Decimal::from_ratio(days, 365u64);
+    let (apr, apy) = annual_yield(Decimal::one(), Decimal::one() + growth, seconds);
+    let apr = Decimal::try_from(apr).unwrap();
+    let apy = Decimal::try_from(apy).unwrap();
+    assert!(
+        apr.abs_diff(Decimal::percent(5)) < Decimal::raw(1_000),
+        "{apr}"
+    );
+    // (1 + 0.05 / 365)^365 - 1 = 0.0512674...
+    assert!(
+        apy.abs_diff(Decimal::from_str("0.051267").unwrap())
+            < Decimal::from_str("0.000001").unwrap(),
+        "{apy}"
+    );
+    // A holding of 1,000 tokens (1e9 units at 6 decimals) earns about 0.137 a day at 5 % APR.
+    let daily = Uint128::new(1_000_000_000).mul_floor(apr) / Uint128::new(365);
+    assert_eq!(daily, Uint128::new(136_986));
+}
+
+#[test]
+fn a_loss_gives_a_negative_yield_and_no_time_gives_none() {
+    let (apr, apy) = annual_yield(Decimal::one(), Decimal::percent(99), 365 * 86_400);
+    assert_eq!(apr, SignedDecimal::percent(-1));
+    assert!(apy < SignedDecimal::zero() && apy > apr);
+    let none = (SignedDecimal::zero(), SignedDecimal::zero());
+    assert_eq!(annual_yield(Decimal::one(), Decimal::percent(120), 0), none);
 }

@@ -3,13 +3,16 @@
 use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult, Uint128};
 use cw_storage_plus::Bound;
 use flowstake::hub::{
-    BatchResponse, BatchStatus, ConfigResponse, PausedResponse, PendingBatchResponse, QueryMsg,
-    RedemptionRateResponse, StateResponse, SubmissionStatus, UnbondRequestResponse,
-    ValidatorResponse,
+    BatchResponse, BatchStatus, ConfigResponse, PausedResponse, PendingBatchResponse,
+    PositionResponse, QueryMsg, RedemptionRateResponse, StateResponse, SubmissionStatus,
+    UnbondRequestResponse, ValidatorResponse, YieldResponse, DEFAULT_YIELD_WINDOW,
+    POSITION_REQUESTS,
 };
 
 use crate::error::ContractError;
 use crate::execute::bond::shares_to_mint;
+use crate::execute::instant;
+use crate::history;
 use crate::math::{claim_for_shares, exchange_rate, native_for_shares};
 use crate::state::{
     validators, Batch, BATCHES, COLLECTOR, CONFIG, PAUSED, PENDING_BATCH, STATE, SUBMISSION, TOKEN,
@@ -38,6 +41,18 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             let native = native_for_shares(shares, state.total_native, state.total_shares)?;
             to_json_binary(&native)
         }
+        QueryMsg::PreviewInstantUnbond { shares } => {
+            let state = STATE.load(deps.storage)?;
+            let config = CONFIG.load(deps.storage)?;
+            to_json_binary(&instant::preview(&state, &config, shares)?)
+        }
+        QueryMsg::RateHistory { start_after, limit } => {
+            to_json_binary(&history::points(deps.storage, start_after, page(limit))?)
+        }
+        QueryMsg::Apr { window } | QueryMsg::Apy { window } => {
+            to_json_binary(&annual(deps, window.unwrap_or(DEFAULT_YIELD_WINDOW))?)
+        }
+        QueryMsg::Position { address } => to_json_binary(&position(deps, address)?),
         QueryMsg::PendingBatch {} => {
             let pending = PENDING_BATCH.load(deps.storage)?;
             to_json_binary(&PendingBatchResponse {
@@ -82,6 +97,7 @@ fn config(deps: Deps) -> StdResult<ConfigResponse> {
         max_unbond_shortfall: config.max_unbond_shortfall,
         rate_bounds: config.rate_bounds,
         max_reward_rate: config.max_reward_rate,
+        liquidity: config.liquidity,
     })
 }
 
@@ -96,7 +112,11 @@ fn state(deps: Deps, env: &Env) -> StdResult<StateResponse> {
         .amount;
     let suspense = balance
         .saturating_sub(state.reserved_for_claims)
-        .saturating_sub(state.unlocked_surplus);
+        .saturating_sub(state.unlocked_surplus)
+        .saturating_sub(state.buffer);
+    let buffer_goal = state
+        .total_native
+        .mul_floor(CONFIG.load(deps.storage)?.liquidity.buffer_target);
     Ok(StateResponse {
         total_native: state.total_native,
         total_shares: state.total_shares,
@@ -107,6 +127,8 @@ fn state(deps: Deps, env: &Env) -> StdResult<StateResponse> {
         unlocked_surplus: state.unlocked_surplus,
         unvested_rewards: state.unvested_rewards,
         suspense,
+        buffer: state.buffer,
+        buffer_goal,
         unbonding_time_observed: state.unbonding_time_observed,
         last_sync: state.last_sync,
         submission: SUBMISSION
@@ -116,6 +138,64 @@ fn state(deps: Deps, env: &Env) -> StdResult<StateResponse> {
                 native_left: state.submitting,
             }),
         totals: state.totals,
+    })
+}
+
+/// The rate's growth over `window`: from the history, or zero at the current rate before any
+/// point exists (a hub instantiated before the history did).
+fn annual(deps: Deps, window: u64) -> Result<YieldResponse, ContractError> {
+    if let Some(found) = history::annual(deps.storage, window)? {
+        return Ok(found);
+    }
+    let state = STATE.load(deps.storage)?;
+    let point = flowstake::hub::RatePoint {
+        time: state.last_sync,
+        rate: exchange_rate(state.total_native, state.total_shares),
+        backing: state.total_native,
+        supply: state.total_shares,
+    };
+    Ok(YieldResponse {
+        apr: cosmwasm_std::SignedDecimal::zero(),
+        apy: cosmwasm_std::SignedDecimal::zero(),
+        start: point.clone(),
+        end: point,
+    })
+}
+
+/// A holder's balance (one query to the token), its value, its requests (at most
+/// [`POSITION_REQUESTS`]), what an instant exit of it pays now and its daily reward at the
+/// 30-day rate: a bounded number of reads whatever the number of holders or validators.
+fn position(deps: Deps, address: String) -> Result<PositionResponse, ContractError> {
+    let holder = deps.api.addr_validate(&address)?;
+    let token = TOKEN.load(deps.storage)?;
+    let balance: cw20::BalanceResponse = deps.querier.query_wasm_smart(
+        &token,
+        &cw20::Cw20QueryMsg::Balance {
+            address: holder.to_string(),
+        },
+    )?;
+    let state = STATE.load(deps.storage)?;
+    let config = CONFIG.load(deps.storage)?;
+    let native_value = native_for_shares(balance.balance, state.total_native, state.total_shares)?;
+    let mut listed = requests(deps, address, None, Some(POSITION_REQUESTS as u32 + 1))?;
+    let more_requests = listed.len() > POSITION_REQUESTS;
+    listed.truncate(POSITION_REQUESTS);
+    let apr = annual(deps, DEFAULT_YIELD_WINDOW)?.apr;
+    let daily_reward = if apr.is_negative() {
+        Uint128::zero()
+    } else {
+        let apr = cosmwasm_std::Decimal::try_from(apr).unwrap_or_default();
+        native_value.mul_floor(apr) / Uint128::new(365)
+    };
+    Ok(PositionResponse {
+        address: holder.to_string(),
+        shares: balance.balance,
+        native_value,
+        requests: listed,
+        more_requests,
+        instant_exit: instant::preview(&state, &config, balance.balance)?,
+        apr,
+        daily_reward,
     })
 }
 

@@ -3,7 +3,7 @@
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal, Uint128};
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
-use flowstake::hub::{Operation, RateBounds, Totals};
+use flowstake::hub::{Liquidity, Operation, RateBounds, RatePoint, Totals};
 
 /// Configuration set by governance.
 #[cw_serde]
@@ -21,6 +21,9 @@ pub struct Config {
     /// Largest annual reward rate recognised (see [`crate::math::vestable`]).
     #[serde(default = "default_max_reward_rate")]
     pub max_reward_rate: Decimal,
+    /// The liquidity buffer's target and the instant exit fee (both zero before they existed).
+    #[serde(default)]
+    pub liquidity: Liquidity,
 }
 
 fn default_max_reward_rate() -> Decimal {
@@ -36,7 +39,7 @@ pub struct BlockMark {
 }
 
 /// The hub's accounting. The validator ledger sums to `total_native` (the backing of
-/// `total_shares`) + `unvested_rewards` + `submitting`.
+/// `total_shares`) - `buffer` + `unvested_rewards` + `submitting`.
 #[cw_serde]
 pub struct State {
     pub total_native: Uint128,
@@ -69,6 +72,10 @@ pub struct State {
     /// in `total_native`. A slash during the submission is shared between it and the holders.
     #[serde(default)]
     pub submitting: Uint128,
+    /// Native of the backing held unstaked in the hub's balance for instant exits: part of
+    /// `total_native`, not in the ledger.
+    #[serde(default)]
+    pub buffer: Uint128,
     /// The chain's unbonding time as learnt from the last submission.
     #[serde(default)]
     pub unbonding_time_observed: Option<u64>,
@@ -186,6 +193,10 @@ pub const BATCHES: Map<u64, Batch> = Map::new("batches");
 pub const SUBMISSION: Item<Submission> = Item::new("submission");
 /// The validator the last harvest withdrew from last; the next one starts after it.
 pub const HARVEST_CURSOR: Item<String> = Item::new("harvest_cursor");
+/// The rate's history by time (seconds): see [`crate::history`].
+pub const RATE_HISTORY: Map<u64, RatePoint> = Map::new("rate_history");
+/// How many points [`RATE_HISTORY`] holds.
+pub const RATE_POINT_COUNT: Item<u32> = Item::new("rate_point_count");
 /// Unbond requests: (user, batch id) -> shares. Keyed by user first so that a user's requests
 /// are one prefix, read in batch order.
 pub const UNBOND_REQUESTS: Map<(&Addr, u64), Uint128> = Map::new("requests");

@@ -1,7 +1,7 @@
 //! Messages and responses of the hub contract.
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Decimal, Uint128};
+use cosmwasm_std::{Addr, Decimal, SignedDecimal, Uint128};
 use cw20::Cw20ReceiveMsg;
 use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
@@ -45,6 +45,20 @@ pub struct RateBounds {
     pub max_rise: Decimal,
 }
 
+/// The liquidity buffer: a share of the backing kept unstaked in the hub, from which holders
+/// exit at once for a fee.
+#[cw_serde]
+#[derive(Default)]
+#[serde(deny_unknown_fields)]
+pub struct Liquidity {
+    /// Share of the backing the buffer aims to hold, at most [`crate::MAX_BUFFER_TARGET`]; zero
+    /// keeps no buffer (every deposit is delegated).
+    pub buffer_target: Decimal,
+    /// Fee on an instant exit, at most [`crate::MAX_EXIT_FEE`]; it stays in the backing, so the
+    /// rate of the remaining holders rises by it.
+    pub exit_fee: Decimal,
+}
+
 #[cw_serde]
 #[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
@@ -83,6 +97,9 @@ pub struct InstantiateMsg {
     /// elapsed) enter the rate gradually. In `(0, 10]`; [`crate::DEFAULT_MAX_REWARD_RATE`] when
     /// left out.
     pub max_reward_rate: Option<Decimal>,
+    /// The liquidity buffer and its exit fee; none (both zero) when left out.
+    #[serde(default)]
+    pub liquidity: Option<Liquidity>,
 }
 
 /// An operation that can be paused. Withdrawing matured funds and reconcile are never paused.
@@ -91,7 +108,7 @@ pub struct InstantiateMsg {
 pub enum Operation {
     /// `Bond`.
     Bond,
-    /// `QueueUnbond`, `CancelUnbond` and `SubmitBatch`.
+    /// `QueueUnbond`, `InstantUnbond`, `CancelUnbond` and `SubmitBatch`.
     Unbond,
     /// `Harvest`.
     Harvest,
@@ -114,6 +131,7 @@ pub struct ConfigUpdate {
     pub max_unbond_shortfall: Option<Decimal>,
     pub rate_bounds: Option<RateBounds>,
     pub max_reward_rate: Option<Decimal>,
+    pub liquidity: Option<Liquidity>,
 }
 
 #[cw_ownable_execute]
@@ -188,6 +206,14 @@ pub enum ExecuteMsg {
 pub enum ReceiveMsg {
     /// Queue the sent derivative for unbonding on behalf of `receiver` (the sender by default).
     QueueUnbond { receiver: Option<String> },
+    /// Exit at once: the sent derivative is burnt and its native value at the current rate,
+    /// less the exit fee, is paid from the liquidity buffer to `receiver` (the sender by
+    /// default). Refused, with nothing moved, when the buffer cannot pay it or it would pay
+    /// less than `min_native`.
+    InstantUnbond {
+        receiver: Option<String>,
+        min_native: Option<Uint128>,
+    },
 }
 
 #[cw_serde]
@@ -212,6 +238,26 @@ pub enum QueryMsg {
     /// Native that `shares` would convert to if submitted now.
     #[returns(Uint128)]
     PreviewUnbond { shares: Uint128 },
+    /// What an instant exit of `shares` would pay now, and whether the buffer can pay it.
+    #[returns(InstantUnbondPreview)]
+    PreviewInstantUnbond { shares: Uint128 },
+    /// Recorded points of the rate (one per sync, at least [`RATE_POINT_SPACING`] seconds
+    /// apart, the newest following the latest sync), oldest first, by time.
+    #[returns(Vec<RatePoint>)]
+    RateHistory {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    /// Simple annual rate of the rate's growth over the last `window` seconds (30 days by
+    /// default), from the recorded history.
+    #[returns(YieldResponse)]
+    Apr { window: Option<u64> },
+    /// The same growth compounded daily: `(1 + apr / 365)^365 - 1`.
+    #[returns(YieldResponse)]
+    Apy { window: Option<u64> },
+    /// Everything a wallet shows for one holder, in one bounded query.
+    #[returns(PositionResponse)]
+    Position { address: String },
     #[returns(PendingBatchResponse)]
     PendingBatch {},
     #[returns(BatchResponse)]
@@ -251,6 +297,7 @@ pub struct ConfigResponse {
     pub max_unbond_shortfall: Decimal,
     pub rate_bounds: RateBounds,
     pub max_reward_rate: Decimal,
+    pub liquidity: Liquidity,
 }
 
 #[cw_serde]
@@ -276,6 +323,10 @@ pub struct StateResponse {
     /// Native in the hub's balance not yet attributed: funds of batches the chain may have
     /// paid and reconcile has not booked, and stray transfers until reconcile books them.
     pub suspense: Uint128,
+    /// Native held unstaked in the hub for instant exits; part of `total_native`.
+    pub buffer: Uint128,
+    /// What the buffer aims to hold now: `buffer_target` of `total_native`.
+    pub buffer_goal: Uint128,
     /// The chain's unbonding time as the last submitted batch learnt it (completion time less
     /// submission time), if any batch was submitted.
     pub unbonding_time_observed: Option<u64>,
@@ -297,7 +348,7 @@ pub struct SubmissionStatus {
 
 /// Running totals, in native units, from which conservation can be checked to the unit:
 /// `bonded + rewards + surplus = total_native + unvested_rewards + unbonding +
-/// reserved_for_claims + unlocked_surplus + paid_out + fees + slashed`.
+/// reserved_for_claims + unlocked_surplus + paid_out + fees + slashed + instant_paid`.
 #[cw_serde]
 #[derive(Default)]
 pub struct Totals {
@@ -316,7 +367,82 @@ pub struct Totals {
     pub surplus: Uint128,
     /// Native submitted for unbonding whose batches are not yet reconciled.
     pub unbonding: Uint128,
+    /// Native paid to users by instant exits from the buffer (fees excluded).
+    #[serde(default)]
+    pub instant_paid: Uint128,
+    /// Exit fees kept in the backing for the remaining holders (part of `total_native`, not a
+    /// term of the conservation identity).
+    #[serde(default)]
+    pub exit_fees: Uint128,
 }
+
+/// What an instant exit would pay now.
+#[cw_serde]
+pub struct InstantUnbondPreview {
+    /// Native value of the shares at the current rate (rounded down).
+    pub native: Uint128,
+    /// Exit fee (rounded up), kept for the remaining holders.
+    pub fee: Uint128,
+    /// What the exit pays: `native - fee`.
+    pub payout: Uint128,
+    /// Native in the buffer now.
+    pub buffer: Uint128,
+    /// Whether the buffer can pay it now.
+    pub payable: bool,
+}
+
+/// Seconds between two kept points of the rate history; the newest point moves with every
+/// sync until it is this far from the one before.
+pub const RATE_POINT_SPACING: u64 = 3600;
+
+/// One recorded point of the exchange rate.
+#[cw_serde]
+pub struct RatePoint {
+    /// Block time of the sync, seconds since epoch.
+    pub time: u64,
+    pub rate: Decimal,
+    /// `total_native` then.
+    pub backing: Uint128,
+    /// `total_shares` then.
+    pub supply: Uint128,
+}
+
+/// Growth of the rate between two recorded points. `apr = (end.rate / start.rate - 1) *
+/// year / (end.time - start.time)`; `apy = (1 + apr / 365)^365 - 1`. Both are zero when the
+/// history spans no time yet; both are negative after a loss.
+#[cw_serde]
+pub struct YieldResponse {
+    pub apr: SignedDecimal,
+    pub apy: SignedDecimal,
+    pub start: RatePoint,
+    pub end: RatePoint,
+}
+
+/// A holder's position.
+#[cw_serde]
+pub struct PositionResponse {
+    pub address: String,
+    /// Derivative balance.
+    pub shares: Uint128,
+    /// Its native value at the current rate (rounded down).
+    pub native_value: Uint128,
+    /// Unbond requests, oldest batch first, at most [`POSITION_REQUESTS`].
+    pub requests: Vec<UnbondRequestResponse>,
+    /// More requests than listed exist (page them with `unbond_requests_by_user`).
+    pub more_requests: bool,
+    /// What an instant exit of the whole balance would pay now.
+    pub instant_exit: InstantUnbondPreview,
+    /// Simple annual rate over the last 30 days of history.
+    pub apr: SignedDecimal,
+    /// Estimated reward per day at that rate: `native_value * apr / 365` (zero if negative).
+    pub daily_reward: Uint128,
+}
+
+/// Most unbond requests a position lists.
+pub const POSITION_REQUESTS: usize = 30;
+
+/// Window of `apr` and `apy` when the query names none: 30 days.
+pub const DEFAULT_YIELD_WINDOW: u64 = 30 * 24 * 3600;
 
 #[cw_serde]
 pub struct RedemptionRateResponse {

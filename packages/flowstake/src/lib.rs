@@ -16,6 +16,12 @@ pub const DEFAULT_MAX_REWARD_RATE: Decimal = Decimal::percent(50);
 /// Largest configurable annual reward rate: 1,000 %.
 pub const MAX_REWARD_RATE_CAP: Decimal = Decimal::raw(10_000_000_000_000_000_000);
 
+/// Largest share of the backing kept unstaked as the liquidity buffer: 20 %.
+pub const MAX_BUFFER_TARGET: Decimal = Decimal::percent(20);
+
+/// Largest fee on an instant exit from the buffer: 1 %.
+pub const MAX_EXIT_FEE: Decimal = Decimal::percent(1);
+
 /// Most denoms one `SweepRewards` may name.
 pub const MAX_SWEEP_DENOMS: usize = 10;
 

@@ -36,7 +36,7 @@ enum Command {
     /// The signer's address and balances.
     Address,
     /// Store the three codes, instantiate the hub, write the deployment file.
-    Deploy(DeployParams),
+    Deploy(Box<DeployParams>),
     /// Rate, backing, queue, open batches, cranks due, paused operations.
     Status {
         #[arg(long)]

@@ -56,6 +56,12 @@ pub struct DeployParams {
     /// far more.
     #[arg(long)]
     pub max_reward_rate: Option<Decimal>,
+    /// Share of the backing kept unstaked for instant exits (0 to 0.2).
+    #[arg(long, default_value = "0")]
+    pub buffer_target: Decimal,
+    /// Fee on an instant exit (0 to 0.01), kept for the remaining holders.
+    #[arg(long, default_value = "0")]
+    pub exit_fee: Decimal,
 }
 
 fn any(msg: impl Msg) -> Result<Any> {
@@ -145,6 +151,10 @@ pub async fn deploy(
             max_fall: Decimal::percent(10),
             max_rise: Decimal::percent(2),
         },
+        liquidity: Some(flowstake::hub::Liquidity {
+            buffer_target: params.buffer_target,
+            exit_fee: params.exit_fee,
+        }),
         max_reward_rate: params.max_reward_rate,
     };
     log(&format!(
@@ -210,10 +220,37 @@ pub async fn unbond(
     shares: u128,
 ) -> Result<TxOutcome> {
     let hook = ReceiveMsg::QueueUnbond { receiver: None };
+    send_to_hub(chain, signer, deployment, shares, &hook).await
+}
+
+/// Exits `shares` of derivative at once from the liquidity buffer, refusing a payout below
+/// `min_native`.
+pub async fn instant_unbond(
+    chain: &Chain,
+    signer: &Signer,
+    deployment: &Deployment,
+    shares: u128,
+    min_native: Option<u128>,
+) -> Result<TxOutcome> {
+    let hook = ReceiveMsg::InstantUnbond {
+        receiver: None,
+        min_native: min_native.map(Uint128::new),
+    };
+    send_to_hub(chain, signer, deployment, shares, &hook).await
+}
+
+/// Sends `shares` of derivative to the hub with `hook`, through the token's `Send`.
+async fn send_to_hub(
+    chain: &Chain,
+    signer: &Signer,
+    deployment: &Deployment,
+    shares: u128,
+    hook: &ReceiveMsg,
+) -> Result<TxOutcome> {
     let send = Cw20ExecuteMsg::Send {
         contract: deployment.hub.clone(),
         amount: Uint128::new(shares),
-        msg: to_json_binary(&hook).expect("hook serialises"),
+        msg: to_json_binary(hook).expect("hook serialises"),
     };
     let execute = MsgExecuteContract {
         sender: signer.address.clone(),

@@ -476,6 +476,60 @@ fn refusal(result: Result<TxOutcome, OperatorError>) -> String {
     }
 }
 
+/// A hub with a liquidity buffer on the real chain: the deposit fills the buffer first (the
+/// chain holds the rest as delegations), an instant exit pays the holder at once from the
+/// hub's bank balance exactly what the preview promised, the fee stays with the holders (the
+/// rate rises), and an exit the buffer cannot pay is refused with its typed error.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the localnet: scripts/e2e.sh"]
+async fn holders_exit_at_once_from_the_buffer() {
+    let chain = connect().await;
+    let deployer = account(&chain.file, "deployer");
+    let user = account(&chain.file, "user2");
+    let mut params = deploy_params();
+    params.buffer_target = Decimal::percent(10);
+    params.exit_fee = Decimal::permille(5);
+    let hub = deploy_with(&chain, &deployer, &params).await;
+    ok(bond(&chain, &user, &hub, 2_000_000_000).await);
+    let state = check_hub(&chain, &hub, "bonded into the buffer").await;
+    assert_eq!(
+        state.buffer,
+        state.total_native.mul_floor(Decimal::percent(10)),
+        "the deposit fills the buffer to its goal"
+    );
+    let held = balance(&chain, &hub.hub).await;
+    assert!(held >= state.buffer.u128());
+
+    let shares = 100_000_000u128;
+    let preview: flowstake::hub::InstantUnbondPreview = chain
+        .query(
+            &hub.hub,
+            &QueryMsg::PreviewInstantUnbond {
+                shares: Uint128::new(shares),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(preview.payable && !preview.fee.is_zero());
+    let wallet = stake(&chain, &user).await;
+    ok(ops::instant_unbond(&chain, &user, &hub, shares, Some(preview.payout.u128())).await);
+    assert_eq!(stake(&chain, &user).await - wallet, preview.payout.u128());
+    let after = check_hub(&chain, &hub, "instant exit").await;
+    assert_eq!(after.totals.instant_paid, preview.payout);
+    assert_eq!(after.totals.exit_fees, preview.fee);
+    assert!(after.exchange_rate > state.exchange_rate);
+    assert_eq!(
+        balance(&chain, &hub.hub).await,
+        held - preview.payout.u128(),
+        "the payout left the hub's own balance"
+    );
+
+    let too_much = 1_000_000_000u128;
+    let log = refusal(ops::instant_unbond(&chain, &user, &hub, too_much, None).await);
+    assert!(log.contains("the buffer holds"), "{log}");
+    check_hub(&chain, &hub, "refused exit").await;
+}
+
 /// The chain's unbonding time is changed by a real governance proposal (x/staking's
 /// `MsgUpdateParams` signed by the gov module, four votes yes) while batches are in flight:
 /// the batch submitted before keeps the chain's old completion time, the one after gets the new

@@ -403,6 +403,8 @@ fn placeholder_observation() -> Observation {
             unlocked_surplus: Default::default(),
             unvested_rewards: Default::default(),
             suspense: Default::default(),
+            buffer: Default::default(),
+            buffer_goal: Default::default(),
             unbonding_time_observed: None,
             last_sync: 0,
             totals: Totals::default(),

@@ -131,11 +131,13 @@ impl World {
             totals.paid_out,
             totals.fees,
             totals.slashed,
+            totals.instant_paid,
         ]);
         assert_eq!(
             inflow, outflow,
             "conservation: bonded + rewards + surplus != total_native + unvested_rewards + \
-             unbonding + reserved + unlocked + paid_out + fees + slashed ({state:?})"
+             unbonding + reserved + unlocked + paid_out + fees + slashed + instant_paid \
+             ({state:?})"
         );
 
         let ledger = sum(validators.iter().map(|v| v.delegated));
@@ -145,9 +147,9 @@ impl World {
             .map_or(Uint128::zero(), |s| s.native_left);
         assert_eq!(
             ledger,
-            sum([state.total_native, state.unvested_rewards, submitting]),
-            "the validator ledger does not add up to total_native + unvested_rewards + what a \
-             submission still holds"
+            sum([state.total_native, state.unvested_rewards, submitting]) - wide(state.buffer),
+            "the validator ledger does not add up to total_native - buffer + unvested_rewards + \
+             what a submission still holds"
         );
 
         assert_eq!(
@@ -194,10 +196,14 @@ impl World {
 
     /// The hub's books against the chain.
     fn check_chain(&self, state: &StateResponse, validators: &[ValidatorResponse]) {
-        let held = sum([state.reserved_for_claims, state.unlocked_surplus]);
+        let held = sum([
+            state.reserved_for_claims,
+            state.unlocked_surplus,
+            state.buffer,
+        ]);
         assert!(
             Uint256::from(self.chain.hub_balance) >= held,
-            "the hub holds {} but owes reserved_for_claims + unlocked_surplus = {held}",
+            "the hub holds {} but owes reserved_for_claims + unlocked_surplus + buffer = {held}",
             self.chain.hub_balance
         );
         assert_eq!(

@@ -108,8 +108,14 @@ impl Portion {
 /// The hook a token `Send` carries.
 #[derive(Arbitrary, Clone, Debug)]
 pub enum Hook {
-    QueueUnbond { receiver: Option<Who> },
+    QueueUnbond {
+        receiver: Option<Who>,
+    },
     Raw(Vec<u8>),
+    InstantUnbond {
+        receiver: Option<Who>,
+        min_native: Option<Amount>,
+    },
 }
 
 #[derive(Arbitrary, Clone, Copy, Debug)]
@@ -152,6 +158,8 @@ pub struct ConfigChoice {
     pub max_unbond_shortfall_permille: Option<u16>,
     pub rate_bounds_permille: Option<(u16, u16)>,
     pub max_reward_rate_permille: Option<u16>,
+    /// Buffer target and exit fee, in permille.
+    pub liquidity_permille: Option<(u16, u16)>,
 }
 
 /// The hub's `ExecuteMsg`, mirrored.

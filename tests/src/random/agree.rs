@@ -37,7 +37,12 @@ impl World {
             unvested_rewards: state.unvested_rewards,
             suspense: Uint128::new(obs.hub_native)
                 .saturating_sub(state.reserved_for_claims)
-                .saturating_sub(state.unlocked_surplus),
+                .saturating_sub(state.unlocked_surplus)
+                .saturating_sub(state.buffer),
+            buffer: state.buffer,
+            buffer_goal: state
+                .total_native
+                .mul_floor(obs.config.liquidity.buffer_target),
             unbonding_time_observed: state.unbonding_time_observed,
             last_sync: state.last_sync,
             totals: state.totals.clone(),
@@ -66,6 +71,7 @@ impl World {
             unbonding_period: config.unbonding_period,
             max_unbond_shortfall: config.max_unbond_shortfall,
             max_reward_rate: config.max_reward_rate,
+            liquidity: config.liquidity.clone(),
             rate_bounds: config.rate_bounds.clone(),
         };
         same("queries", "Config", &expected_config, &suite.config())?;

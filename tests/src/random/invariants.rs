@@ -74,12 +74,18 @@ impl World {
                 {reconciled_owed}"
             )
         })?;
-        ensure(obs.hub_native >= reserved + unlocked, "1 solvency", || {
-            format!(
-                "hub balance {} below reserved {reserved} plus unlocked surplus {unlocked}",
+        let buffer = state.buffer.u128();
+        ensure(
+            obs.hub_native >= reserved + unlocked + buffer,
+            "1 solvency",
+            || {
+                format!(
+                "hub balance {} below reserved {reserved} plus unlocked surplus {unlocked} plus \
+                 buffer {buffer}",
                 obs.hub_native
             )
-        })?;
+            },
+        )?;
         // What the chain paid for batches not yet reconciled is held, never booked as surplus
         // nor re-staked while they are owed (batches completing in the same second share one
         // payout, counted once), but for a shortfall split between batches settled apart.
@@ -148,11 +154,13 @@ impl World {
             + totals.slashed
             + state.reserved_for_claims
             + state.unlocked_surplus
-            + totals.unbonding;
+            + totals.unbonding
+            + totals.instant_paid;
         ensure(inflow == outflow, "2 conservation", || {
             format!(
                 "bonded + rewards + surplus = {inflow}, but staked + unvested + paid out + \
-                fees + slashed + reserved + unlocked + unbonding = {outflow} ({totals:?})"
+                fees + slashed + reserved + unlocked + unbonding + instant paid = {outflow} \
+                ({totals:?})"
             )
         })?;
         ensure(
@@ -304,13 +312,15 @@ impl World {
         // The ledger holds the backing, the rewards delegated but not yet vested and what a
         // batch being submitted over several calls still has delegated.
         let ledger_total: u128 = obs.ledger.values().map(|v| v.delegated.u128()).sum();
-        let staked =
-            obs.total_native() + obs.state.unvested_rewards.u128() + obs.state.submitting.u128();
+        let staked = obs.total_native() - obs.state.buffer.u128()
+            + obs.state.unvested_rewards.u128()
+            + obs.state.submitting.u128();
         ensure(ledger_total == staked, "7 chain limits", || {
             format!(
-                "the ledger adds up to {ledger_total}, total_native {} plus unvested {} plus \
-                 submitting {}",
+                "the ledger adds up to {ledger_total}, total_native {} less buffer {} plus \
+                 unvested {} plus submitting {}",
                 obs.total_native(),
+                obs.state.buffer,
                 obs.state.unvested_rewards,
                 obs.state.submitting
             )

@@ -180,6 +180,7 @@ pub fn instantiate_msg(
             max_fall: Decimal::percent(10),
             max_rise: Decimal::percent(5),
         },
+        liquidity: None,
         max_reward_rate: None,
     }
 }

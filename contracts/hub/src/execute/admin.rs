@@ -2,7 +2,7 @@
 
 use cosmwasm_std::{Addr, Decimal, DepsMut, Env, Response};
 use flowstake::hub::{ConfigUpdate, Operation};
-use flowstake::{MAX_FEE_RATE, MAX_REWARD_RATE_CAP};
+use flowstake::{MAX_BUFFER_TARGET, MAX_EXIT_FEE, MAX_FEE_RATE, MAX_REWARD_RATE_CAP};
 
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG, PAUSED};
@@ -70,6 +70,18 @@ pub fn validate_config(config: &Config) -> Result<(), ContractError> {
     ensure_fraction(config.max_unbond_shortfall, "max_unbond_shortfall", true)?;
     ensure_fraction(config.rate_bounds.max_fall, "rate_bounds.max_fall", false)?;
     ensure_fraction(config.rate_bounds.max_rise, "rate_bounds.max_rise", false)?;
+    if config.liquidity.buffer_target > MAX_BUFFER_TARGET {
+        return Err(ContractError::BufferTargetTooHigh {
+            value: config.liquidity.buffer_target,
+            max: MAX_BUFFER_TARGET,
+        });
+    }
+    if config.liquidity.exit_fee > MAX_EXIT_FEE {
+        return Err(ContractError::ExitFeeTooHigh {
+            value: config.liquidity.exit_fee,
+            max: MAX_EXIT_FEE,
+        });
+    }
     Ok(())
 }
 
@@ -89,6 +101,7 @@ pub fn update_config(deps: DepsMut, update: Box<ConfigUpdate>) -> Result<Respons
         max_unbond_shortfall,
         rate_bounds,
         max_reward_rate,
+        liquidity,
     } = *update;
     if let Some(guardian) = guardian {
         config.guardian = Some(validate(guardian)?);
@@ -107,6 +120,7 @@ pub fn update_config(deps: DepsMut, update: Box<ConfigUpdate>) -> Result<Respons
     config.max_unbond_shortfall = max_unbond_shortfall.unwrap_or(config.max_unbond_shortfall);
     config.rate_bounds = rate_bounds.unwrap_or(config.rate_bounds);
     config.max_reward_rate = max_reward_rate.unwrap_or(config.max_reward_rate);
+    config.liquidity = liquidity.unwrap_or(config.liquidity);
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_attribute("action", "update_config"))

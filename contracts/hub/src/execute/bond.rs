@@ -55,9 +55,9 @@ pub fn bond(
         }
     }
 
-    let (delegate, validator) =
-        ledger::delegate(deps.storage, &deps.querier, native, &config.denom)?;
     state.total_native = state.total_native.checked_add(native)?;
+    let buffer_before = state.buffer;
+    let placed = ledger::place(deps.storage, &deps.querier, &config, &mut state, native)?;
     state.total_shares = state.total_shares.checked_add(shares)?;
     state.totals.bonded = state.totals.bonded.checked_add(native)?;
     STATE.save(deps.storage, &state)?;
@@ -70,12 +70,17 @@ pub fn bond(
         })?,
         funds: vec![],
     };
-    Ok(Response::new()
-        .add_message(delegate)
+    let mut response = Response::new();
+    if let Some((delegate, validator)) = placed {
+        response = response
+            .add_message(delegate)
+            .add_attribute("validator", validator);
+    }
+    Ok(response
         .add_message(mint)
         .add_attribute("action", "bond")
         .add_attribute("receiver", receiver_addr)
         .add_attribute("native_bonded", native)
-        .add_attribute("shares_minted", shares)
-        .add_attribute("validator", validator))
+        .add_attribute("to_buffer", state.buffer - buffer_before)
+        .add_attribute("shares_minted", shares))
 }

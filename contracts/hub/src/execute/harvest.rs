@@ -1,12 +1,13 @@
 //! Harvest, the collector's forward of rewards, and the permissionless ledger sync.
 
 use cosmwasm_std::{
-    to_json_binary, BankMsg, Coin, DepsMut, DistributionMsg, Env, MessageInfo, Response, WasmMsg,
+    to_json_binary, BankMsg, Coin, DepsMut, DistributionMsg, Env, MessageInfo, Response, Uint128,
+    WasmMsg,
 };
 
 use crate::error::ContractError;
 use crate::ledger;
-use crate::math::fee_split;
+use crate::math::{buffer_excess, fee_split};
 use crate::state::{Validator, COLLECTOR, CONFIG, HARVEST_CURSOR, STATE};
 use flowstake::{MAX_HARVEST_WITHDRAWALS, MAX_SWEEP_DENOMS};
 
@@ -35,13 +36,27 @@ pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
 
     let surplus = state.unlocked_surplus;
     if !surplus.is_zero() {
-        let (delegate, _) = ledger::delegate(deps.storage, &deps.querier, surplus, &config.denom)?;
+        state.unlocked_surplus = Uint128::zero();
+        if let Some((delegate, _)) =
+            ledger::place(deps.storage, &deps.querier, &config, &mut state, surplus)?
+        {
+            response = response.add_message(delegate);
+        }
         state.unvested_rewards = state.unvested_rewards.checked_add(surplus)?;
         ledger::vest(&mut state, &config, env.block.time.seconds());
-        state.unlocked_surplus = cosmwasm_std::Uint128::zero();
+    }
+    // A buffer above its target (the target lowered, or the backing fallen) is staked again.
+    let excess = buffer_excess(
+        state.buffer,
+        state.total_native,
+        config.liquidity.buffer_target,
+    );
+    if !excess.is_zero() {
+        let (delegate, _) = ledger::delegate(deps.storage, &deps.querier, excess, &config.denom)?;
+        state.buffer -= excess;
         response = response.add_message(delegate);
     }
-    STATE.save(deps.storage, &state)?;
+    ledger::save_state(deps.storage, &state, &env)?;
 
     let forward = WasmMsg::Execute {
         contract_addr: COLLECTOR.load(deps.storage)?.to_string(),
@@ -53,6 +68,7 @@ pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
         .add_attribute("action", "harvest")
         .add_attribute("withdrawn", turn.len().to_string())
         .add_attribute("surplus_restaked", surplus)
+        .add_attribute("buffer_excess_staked", excess)
         .add_attribute("slashed", report.slashed))
 }
 
@@ -94,9 +110,13 @@ pub fn receive_rewards(
 
     let mut state = STATE.load(deps.storage)?;
     let mut response = Response::new().add_attribute("action", "receive_rewards");
-    if !native_to_stake.is_zero() {
-        let (delegate, validator) =
-            ledger::delegate(deps.storage, &deps.querier, native_to_stake, &config.denom)?;
+    if let Some((delegate, validator)) = ledger::place(
+        deps.storage,
+        &deps.querier,
+        &config,
+        &mut state,
+        native_to_stake,
+    )? {
         response = response
             .add_message(delegate)
             .add_attribute("validator", validator);
@@ -105,7 +125,8 @@ pub fn receive_rewards(
     state.totals.rewards = state.totals.rewards.checked_add(rewards)?;
     state.totals.fees = state.totals.fees.checked_add(fee)?;
     let vested = ledger::vest(&mut state, &config, env.block.time.seconds());
-    STATE.save(deps.storage, &state)?;
+    // Vesting moves the rate: the history's newest point follows it.
+    ledger::save_state(deps.storage, &state, &env)?;
 
     if !fee.is_zero() {
         response = response.add_message(BankMsg::Send {
@@ -150,7 +171,7 @@ pub fn sync(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let mut state = STATE.load(deps.storage)?;
     let report = ledger::sync(&mut deps, &env, &config, &mut state)?;
-    STATE.save(deps.storage, &state)?;
+    ledger::save_state(deps.storage, &state, &env)?;
     Ok(Response::new()
         .add_event(report.event)
         .add_attribute("action", "sync")

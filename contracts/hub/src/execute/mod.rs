@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bond;
 pub mod harvest;
+pub mod instant;
 pub mod setup;
 pub mod unbond;
 pub mod validators;

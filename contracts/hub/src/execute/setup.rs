@@ -70,6 +70,7 @@ pub fn instantiate(
         max_reward_rate: msg
             .max_reward_rate
             .unwrap_or(flowstake::DEFAULT_MAX_REWARD_RATE),
+        liquidity: msg.liquidity.unwrap_or_default(),
     };
     validate_config(&config)?;
     let seed = cw_utils::must_pay(&info, &config.denom)?;
@@ -126,6 +127,7 @@ pub fn instantiate(
             },
             paid_through: 0,
             submitting: Uint128::zero(),
+            buffer: Uint128::zero(),
             unbonding_time_observed: None,
             last_sync: now,
             last_sync_rate: Decimal::one(),
@@ -135,6 +137,8 @@ pub fn instantiate(
             },
         },
     )?;
+    let first = STATE.load(deps.storage)?;
+    crate::history::record(deps.storage, &first, now)?;
     PENDING_BATCH.save(
         deps.storage,
         &PendingBatch {

@@ -28,7 +28,7 @@ pub const MAX_UNBONDING_ENTRIES: u64 = 7;
 /// loop of reconcile and withdraw over batches; reconcile (permissionless) frees room.
 pub const MAX_OPEN_BATCHES: u64 = 2 * MAX_UNBONDING_ENTRIES;
 
-fn token_msg(token: &Addr, msg: &Cw20ExecuteMsg) -> Result<WasmMsg, ContractError> {
+pub fn token_msg(token: &Addr, msg: &Cw20ExecuteMsg) -> Result<WasmMsg, ContractError> {
     Ok(WasmMsg::Execute {
         contract_addr: token.to_string(),
         msg: to_json_binary(msg)?,
@@ -63,6 +63,26 @@ pub fn receive(
                 return Err(ContractError::HubAsRequester {});
             }
             queue(deps, env, user, cw20_msg.amount)
+        }
+        ReceiveMsg::InstantUnbond {
+            receiver,
+            min_native,
+        } => {
+            let owner = deps.api.addr_validate(&cw20_msg.sender)?;
+            let receiver = deps
+                .api
+                .addr_validate(receiver.as_deref().unwrap_or(&cw20_msg.sender))?;
+            if owner == env.contract.address || receiver == env.contract.address {
+                return Err(ContractError::HubAsRequester {});
+            }
+            crate::execute::instant::instant_unbond(
+                deps,
+                env,
+                owner,
+                receiver,
+                cw20_msg.amount,
+                min_native,
+            )
         }
     }
 }
@@ -224,7 +244,7 @@ fn submit_pending(
     let mut state = STATE.load(deps.storage)?;
     let mut report = ledger::sync(&mut deps, env, &config, &mut state)?;
     if report.tripped {
-        STATE.save(deps.storage, &state)?;
+        ledger::save_state(deps.storage, &state, env)?;
         return Ok(Response::new()
             .add_event(report.event)
             .add_attribute("action", "submit_batch")
@@ -270,7 +290,7 @@ fn submit_pending(
     state.total_native = state.total_native.checked_sub(native)?;
     state.total_shares = state.total_shares.checked_sub(pending.shares)?;
     state.totals.unbonding = state.totals.unbonding.checked_add(native)?;
-    STATE.save(deps.storage, &state)?;
+    ledger::save_state(deps.storage, &state, env)?;
     // An estimate until the reply brings the chain's own completion time. A batch whose
     // shares convert to nothing undelegates nothing: there is nothing to wait for.
     let estimate = if undelegations.is_empty() {
@@ -421,7 +441,7 @@ fn continue_submission(
         false,
     )?;
     state.submitting = left;
-    STATE.save(deps.storage, &state)?;
+    ledger::save_state(deps.storage, &state, env)?;
     if left.is_zero() {
         SUBMISSION.remove(deps.storage);
     } else {

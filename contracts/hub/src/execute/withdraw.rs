@@ -75,7 +75,7 @@ pub fn reconcile(
         // The chain may have paid this batch into the balance already: nothing is attributed
         // until a later block proves it paid. This call's record of the block is what lets the
         // next one settle.
-        STATE.save(deps.storage, &state)?;
+        ledger::save_state(deps.storage, &state, &env)?;
         return Ok(response
             .add_attribute("batches", "0")
             .add_attribute("waiting_for", batch.id.to_string())
@@ -91,7 +91,8 @@ pub fn reconcile(
         .amount;
     let arrived = balance
         .saturating_sub(state.reserved_for_claims)
-        .saturating_sub(state.unlocked_surplus);
+        .saturating_sub(state.unlocked_surplus)
+        .saturating_sub(state.buffer);
     let expected_total: Uint128 = paid.iter().map(|b| b.native_expected).sum();
     let shortfall_total = expected_total.saturating_sub(arrived);
     let heights: Vec<(u64, Uint128)> = paid
@@ -143,7 +144,7 @@ pub fn reconcile(
     state.totals.slashed += shortfall;
     state.totals.unbonding = state.totals.unbonding.checked_sub(expected_now)?;
     state.next_reconcile_id = first_open(deps.storage, state.next_reconcile_id)?;
-    STATE.save(deps.storage, &state)?;
+    ledger::save_state(deps.storage, &state, &env)?;
 
     Ok(response
         .add_attribute("batches", order.len().to_string())

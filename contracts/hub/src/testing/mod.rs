@@ -223,6 +223,7 @@ impl Hub {
             },
             // 1,000 % a year: rewards of a test enter the rate within days.
             max_reward_rate: Some(Decimal::percent(1_000)),
+            liquidity: None,
         }
     }
 

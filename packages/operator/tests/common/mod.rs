@@ -84,6 +84,8 @@ pub fn deploy_params() -> DeployParams {
         symbol: "fsSTAKE".to_string(),
         // The localnet's few bonded tokens earn far more than any real chain's.
         max_reward_rate: Some(Decimal::percent(1000)),
+        buffer_target: Decimal::zero(),
+        exit_fee: Decimal::zero(),
     }
 }
 
@@ -498,7 +500,9 @@ pub async fn check_hub(chain: &Chain, hub: &Deployment, step: &str) -> StateResp
         .map_or(0, |s| s.native_left.u128());
     assert_eq!(
         ledger_sum,
-        state.total_native.u128() + state.unvested_rewards.u128() + in_submission,
+        state.total_native.u128() - state.buffer.u128()
+            + state.unvested_rewards.u128()
+            + in_submission,
         "{step}: the ledger does not sum to the backing and the unvested rewards"
     );
     let supply = token_supply(chain, hub).await;
@@ -508,7 +512,8 @@ pub async fn check_hub(chain: &Chain, hub: &Deployment, step: &str) -> StateResp
         "{step}: token supply against total_shares"
     );
     let held = balance(chain, &hub.hub).await;
-    let owed = state.reserved_for_claims.u128() + state.unlocked_surplus.u128();
+    let owed =
+        state.reserved_for_claims.u128() + state.unlocked_surplus.u128() + state.buffer.u128();
     assert!(
         held >= owed,
         "{step}: the hub holds {held}, less than it reserved ({owed})"
@@ -522,7 +527,8 @@ pub async fn check_hub(chain: &Chain, hub: &Deployment, step: &str) -> StateResp
         + state.unlocked_surplus
         + t.paid_out
         + t.fees
-        + t.slashed;
+        + t.slashed
+        + t.instant_paid;
     assert_eq!(inflow, outflow, "{step}: the totals do not balance: {t:?}");
     state
 }

@@ -143,11 +143,13 @@ impl Checker {
             + state.unlocked_surplus
             + totals.paid_out
             + totals.fees
-            + totals.slashed;
+            + totals.slashed
+            + totals.instant_paid;
         self.ensure(ctx, "conservation", inflow == outflow, || {
             format!(
                 "bonded + rewards + surplus = {inflow} but total_native + unvested_rewards + \
-                 unbonding + reserved + unlocked_surplus + paid_out + fees + slashed = {outflow} \
+                 unbonding + reserved + unlocked_surplus + paid_out + fees + slashed + \
+                 instant_paid = {outflow} \
                  ({totals:?})"
             )
         })?;
@@ -184,7 +186,7 @@ impl Checker {
 
         // Claims of reconciled batches are reserved, and the reserve is in the balance.
         let reserved = state.reserved_for_claims.u128();
-        let unlocked = state.unlocked_surplus.u128();
+        let unlocked = state.unlocked_surplus.u128() + state.buffer.u128();
         self.ensure(
             ctx,
             "solvency",
@@ -192,7 +194,7 @@ impl Checker {
             || {
                 format!(
                     "hub balance {} below reserved_for_claims {reserved} + unlocked_surplus \
-                     {unlocked}",
+                     and buffer {unlocked}",
                     now.hub_balance
                 )
             },
@@ -224,7 +226,7 @@ impl Checker {
         self.ensure(
             ctx,
             "solvency",
-            native + unvested <= now.chain_delegated,
+            native - state.buffer.u128() + unvested <= now.chain_delegated,
             || {
                 format!(
                     "the ledger's total_native {native} + unvested_rewards {unvested} exceeds \

@@ -78,6 +78,14 @@ impl World {
             })
             .expect("a hook serialises"),
             Hook::Raw(bytes) => Binary::from(bytes.clone()),
+            Hook::InstantUnbond {
+                receiver,
+                min_native,
+            } => to_json_binary(&ReceiveMsg::InstantUnbond {
+                receiver: receiver.as_ref().map(|who| self.name(who)),
+                min_native: min_native.map(|n| Uint128::new(n.value())),
+            })
+            .expect("a hook serialises"),
         }
     }
 
@@ -111,6 +119,12 @@ impl World {
                 max_rise: permille(rise),
             }),
             max_reward_rate: choice.max_reward_rate_permille.map(permille),
+            liquidity: choice
+                .liquidity_permille
+                .map(|(target, fee)| flowstake::hub::Liquidity {
+                    buffer_target: permille(target % 300),
+                    exit_fee: permille(fee % 15),
+                }),
         }
     }
 
