@@ -23,6 +23,9 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 step "schema matches the code"
 scripts/schema.sh --check
 
+step "TypeScript client matches the schema, type-checks and passes its offline tests: scripts/ts-client.sh --check"
+scripts/ts-client.sh --check
+
 step "tests: cargo test --workspace --locked"
 cargo test --workspace --locked
 

@@ -7,7 +7,8 @@ use cosmwasm_std::{coin, coins, Decimal, Empty, Uint128, Validator};
 use cw_multi_test::error::AnyResult;
 use cw_multi_test::{Contract, ContractWrapper, Executor, StakingInfo};
 use flowstake::hub::{
-    ConfigResponse, InstantiateMsg, Liquidity, QueryMsg, RateBounds, TokenInfo, ValidatorWeight,
+    ConfigResponse, ConfigUpdate, ExecuteMsg, InstantiateMsg, Liquidity, QueryMsg, RateBounds,
+    TokenInfo, ValidatorWeight,
 };
 
 use crate::accounts::{
@@ -265,7 +266,6 @@ impl SuiteBuilder {
             unbonding_period: self.unbonding_period,
             max_unbond_shortfall: self.max_unbond_shortfall,
             max_reward_rate: self.max_reward_rate,
-            liquidity: self.liquidity.clone(),
             rate_bounds: self.rate_bounds.clone(),
         };
         let hub = app.instantiate_contract(
@@ -276,6 +276,18 @@ impl SuiteBuilder {
             "flowstake-hub",
             Some(owner.to_string()),
         )?;
+        if let Some(liquidity) = &self.liquidity {
+            let update = ConfigUpdate {
+                liquidity: Some(liquidity.clone()),
+                ..ConfigUpdate::default()
+            };
+            app.execute_contract(
+                owner.clone(),
+                hub.clone(),
+                &ExecuteMsg::UpdateConfig(Box::new(update)),
+                &[],
+            )?;
+        }
         let config: ConfigResponse = app.wrap().query_wasm_smart(&hub, &QueryMsg::Config {})?;
 
         Ok(Suite {

@@ -39,7 +39,8 @@ impl Suite {
     ///
     /// - supply: the token's supply is `total_shares`; the hub holds exactly the dead shares
     ///   plus the shares queued in the pending batch;
-    /// - ledger: the per-validator ledger sums to `total_native - buffer + unvested_rewards` (rewards
+    /// - ledger: the per-validator ledger sums to `total_native - buffer - buffer_incoming +
+    ///   unvested_rewards` (rewards
     ///   delegated but not yet in the rate) + what a batch being submitted over several calls
     ///   still holds, and never exceeds the chain's delegation, per
     ///   validator and in total;
@@ -87,15 +88,16 @@ impl Suite {
             .as_ref()
             .map_or(0, |s| s.native_left.u128());
         let buffer = state.buffer.u128();
+        let incoming = state.buffer_incoming.u128();
         assert!(
-            buffer <= total_native,
-            "buffer {buffer} exceeds total_native"
+            buffer + incoming <= total_native,
+            "buffer {buffer} and its incoming top-ups {incoming} exceed total_native"
         );
-        let staked = total_native - buffer + state.unvested_rewards.u128() + submitting;
+        let staked = total_native - buffer - incoming + state.unvested_rewards.u128() + submitting;
         assert_eq!(
             ledger_total, staked,
-            "the per-validator ledger does not add up to total_native - buffer + \
-             unvested_rewards + what a submission still holds"
+            "the per-validator ledger does not add up to total_native - buffer - incoming \
+             top-ups + unvested_rewards + what a submission still holds"
         );
         for validator in &ledger {
             let on_chain = chain

@@ -15,6 +15,7 @@ pub mod builder;
 pub mod chain;
 pub mod errors;
 pub mod invariants;
+pub mod lender;
 pub mod model;
 pub mod queries;
 pub mod random;

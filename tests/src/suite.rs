@@ -208,6 +208,7 @@ impl Suite {
         let msg = ExecuteMsg::Bond {
             receiver: receiver.map(|name| self.addr(name).into_string()),
             min_shares: min_shares.map(Uint128::new),
+            forward: None,
         };
         self.execute_hub(user, &msg, funds)
     }

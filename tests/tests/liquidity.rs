@@ -4,6 +4,7 @@
 use cosmwasm_std::{Decimal, SignedDecimal, Uint128};
 use flowstake::hub::{ConfigUpdate, Liquidity, Operation, RATE_POINT_SPACING};
 use flowstake_hub::error::ContractError;
+use flowstake_tests::suite::wasm_attr;
 use flowstake_tests::*;
 
 const TARGET: Decimal = Decimal::percent(10);
@@ -305,4 +306,145 @@ fn a_position_shows_balance_value_requests_exit_and_daily_reward() {
     assert!(!position.daily_reward.is_zero(), "{position:?}");
     let nobody = suite.position(DAVE);
     assert!(nobody.shares.is_zero() && nobody.requests.is_empty());
+}
+
+/// Alice and Bob hold 10,000,000 each; Alice drains most of the buffer by instant exits and
+/// Bob queues 1,000,000 in the pending batch, whose epoch has ended.
+fn drained_suite() -> Suite {
+    let mut suite = liquid_suite();
+    suite.bond(ALICE, 10_000_000).unwrap();
+    suite.bond(BOB, 10_000_000).unwrap();
+    for _ in 0..3 {
+        suite.instant_unbond(ALICE, 500_000, None).unwrap();
+    }
+    suite.queue_unbond(BOB, 1_000_000).unwrap();
+    suite.advance_to_submit();
+    suite
+}
+
+#[test]
+fn a_submission_tops_the_buffer_up_and_reconcile_delivers_it() {
+    let mut suite = drained_suite();
+    // Rewards vest at the submission's sync: sync first, so only the submission moves things.
+    suite.sync().unwrap();
+    let before = suite.state();
+    let pending = suite.pending_batch();
+    let response = suite.submit_batch().unwrap();
+    let batch = suite.batch(pending.id);
+    let state = suite.state();
+    // The buffer is short of its goal for the backing after the batch leaves it, by exactly
+    // what rides with the batch.
+    let goal = state.total_native.mul_floor(TARGET);
+    let topup = goal - before.buffer;
+    assert!(!topup.is_zero());
+    assert_eq!(batch.buffer_topup, topup);
+    assert_eq!(state.buffer_incoming, topup);
+    assert_eq!(
+        wasm_attr(&response, "buffer_topup"),
+        Some(topup.to_string())
+    );
+    let unbonding: u128 = suite
+        .chain_unbondings()
+        .iter()
+        .map(|e| e.amount.u128())
+        .sum();
+    assert_eq!(unbonding, (batch.native_expected + topup).u128());
+    // The top-up is still the holders': only the batch's native left the backing (rounded
+    // down, so the rate can only rise by the rounding).
+    assert_eq!(
+        state.total_native,
+        before.total_native - batch.native_expected
+    );
+    assert!(state.exchange_rate >= before.exchange_rate);
+    suite.assert_invariants();
+    // A second submission while it unbonds asks for no more.
+    suite.queue_unbond(BOB, 1_000_000).unwrap();
+    suite.advance_to_submit();
+    let next = suite.pending_batch();
+    suite.submit_batch().unwrap();
+    let second = suite.batch(next.id);
+    let goal = suite.state().total_native.mul_floor(TARGET);
+    assert_eq!(
+        second.buffer_topup,
+        goal.saturating_sub(before.buffer + topup)
+    );
+    suite.assert_invariants();
+
+    suite.advance_to(batch.completes_at + 10);
+    suite.reconcile().unwrap();
+    let reconciled = suite.batch(batch.id);
+    assert_eq!(reconciled.native_received, reconciled.native_expected);
+    let after = suite.state();
+    assert_eq!(after.buffer, before.buffer + topup);
+    assert_eq!(after.buffer_incoming, second.buffer_topup);
+    suite.assert_invariants();
+    // Bob is paid what his batch expected, not a unit of the top-up.
+    let wallet = suite.native_balance(BOB);
+    suite.withdraw_unbonded(BOB).unwrap();
+    let paid = suite.native_balance(BOB) - wallet;
+    assert_eq!(paid, reconciled.native_expected.u128());
+    suite.assert_invariants();
+}
+
+#[test]
+fn a_slash_of_the_entries_falls_on_the_batch_and_the_top_up_in_proportion() {
+    let mut suite = drained_suite();
+    let pending = suite.pending_batch();
+    let submitted_height = suite.height();
+    suite.submit_batch().unwrap();
+    let batch = suite.batch(pending.id);
+    assert!(!batch.buffer_topup.is_zero());
+    let buffer = suite.state().buffer;
+    // Every validator is slashed 5 % for an infraction in the block of the submission: the
+    // entries made in it are slashed too.
+    suite.advance_seconds(60);
+    for index in 0..3 {
+        suite.slash_at_height(index, 5, submitted_height).unwrap();
+    }
+    suite.advance_to(batch.completes_at + 10);
+    let native_before = suite.state().total_native;
+    suite.reconcile().unwrap();
+    let reconciled = suite.batch(batch.id);
+    let after = suite.state();
+    let entries = batch.native_expected + batch.buffer_topup;
+    let lost_by_batch = batch.native_expected - reconciled.native_received;
+    let topup_arrived = after.buffer - buffer;
+    let lost_by_topup = batch.buffer_topup - topup_arrived;
+    assert!(
+        !lost_by_batch.is_zero() && !lost_by_topup.is_zero(),
+        "{batch:?} {reconciled:?} buffer {buffer} -> {}",
+        after.buffer
+    );
+    // Each part lost the same share of what it put in the entries, to a unit.
+    let batch_share = lost_by_batch.multiply_ratio(entries, batch.native_expected);
+    let topup_share = lost_by_topup.multiply_ratio(entries, batch.buffer_topup);
+    assert!(
+        batch_share.abs_diff(topup_share) <= Uint128::new(10),
+        "{lost_by_batch} of {} against {lost_by_topup} of {}",
+        batch.native_expected,
+        batch.buffer_topup
+    );
+    assert!(after.buffer_incoming.is_zero());
+    // The top-up's loss is every holder's: the backing fell by it at reconcile.
+    assert!(after.total_native <= native_before - lost_by_topup);
+    suite.assert_invariants();
+}
+
+#[test]
+fn without_a_buffer_target_no_submission_tops_up() {
+    let mut suite = SuiteBuilder::new().build();
+    suite.bond(ALICE, 10_000_000).unwrap();
+    suite.queue_unbond(ALICE, 1_000_000).unwrap();
+    suite.advance_to_submit();
+    let pending = suite.pending_batch();
+    suite.submit_batch().unwrap();
+    let batch = suite.batch(pending.id);
+    assert!(batch.buffer_topup.is_zero());
+    assert!(suite.state().buffer_incoming.is_zero());
+    let unbonding: u128 = suite
+        .chain_unbondings()
+        .iter()
+        .map(|e| e.amount.u128())
+        .sum();
+    assert_eq!(unbonding, batch.native_expected.u128());
 }

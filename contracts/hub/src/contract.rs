@@ -36,7 +36,15 @@ pub fn execute(
         ExecuteMsg::Bond {
             receiver,
             min_shares,
-        } => bond::bond(deps, env, info, receiver, min_shares),
+            forward,
+        } => {
+            let request = bond::BondRequest {
+                receiver,
+                min_shares,
+                forward,
+            };
+            bond::bond(deps, env, info, request)
+        }
         ExecuteMsg::Harvest {} => harvest::harvest(deps, env),
         ExecuteMsg::ReceiveRewards {} => harvest::receive_rewards(deps, env, info),
         ExecuteMsg::Sync {} => harvest::sync(deps, env),

@@ -66,6 +66,11 @@ pub enum ContractError {
         min_unbond: Uint128,
     },
 
+    /// A forwarding bond speaks for its sender in the receiving contract's hook: it cannot
+    /// name someone else as the receiver.
+    #[error("a bond forwarded to a contract is delivered in the sender's name ({sender}), not {receiver}'s")]
+    ForwardForAnother { receiver: String, sender: String },
+
     #[error("bond would mint {shares} shares, fewer than the {min_shares} asked for")]
     MintBelowMinimum {
         shares: Uint128,

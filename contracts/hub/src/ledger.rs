@@ -335,10 +335,14 @@ pub fn book_slash(
     batch_loss: Uint128,
 ) -> Result<(), ContractError> {
     let batch_loss = batch_loss.min(state.submitting).min(slashed);
-    // The buffer is not delegated: only the delegated part of the backing shares the loss.
+    // The buffer and its top-ups on their way are not delegated: only the delegated part of
+    // the backing shares the loss.
     let (native_loss, unvested_loss) = split_loss(
         slashed - batch_loss,
-        state.total_native.saturating_sub(state.buffer),
+        state
+            .total_native
+            .saturating_sub(state.buffer)
+            .saturating_sub(state.buffer_incoming),
         state.unvested_rewards,
     );
     state.unvested_rewards = state.unvested_rewards.checked_sub(unvested_loss)?;

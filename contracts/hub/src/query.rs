@@ -129,6 +129,7 @@ fn state(deps: Deps, env: &Env) -> StdResult<StateResponse> {
         suspense,
         buffer: state.buffer,
         buffer_goal,
+        buffer_incoming: state.buffer_incoming,
         unbonding_time_observed: state.unbonding_time_observed,
         last_sync: state.last_sync,
         submission: SUBMISSION
@@ -227,6 +228,7 @@ fn batch_response(batch: &Batch) -> BatchResponse {
         completes_at: batch.completes_at,
         shares_claimed: batch.shares_claimed,
         native_claimed: batch.native_claimed,
+        buffer_topup: batch.buffer_topup,
     }
 }
 

@@ -76,6 +76,11 @@ pub struct State {
     /// `total_native`, not in the ledger.
     #[serde(default)]
     pub buffer: Uint128,
+    /// Native of the backing undelegated by batch submissions to top the buffer up
+    /// ([`Batch::buffer_topup`]), not yet arrived: part of `total_native`, in neither the
+    /// ledger nor the buffer.
+    #[serde(default)]
+    pub buffer_incoming: Uint128,
     /// The chain's unbonding time as learnt from the last submission.
     #[serde(default)]
     pub unbonding_time_observed: Option<u64>,
@@ -111,6 +116,11 @@ pub struct Batch {
     pub completes_at: u64,
     pub shares_claimed: Uint128,
     pub native_claimed: Uint128,
+    /// Native undelegated with the batch's own to top the buffer up: it rides in the batch's
+    /// unbonding entries, belongs to all holders, and goes to the buffer when the batch is
+    /// reconciled (less its share of any slash of the entries).
+    #[serde(default)]
+    pub buffer_topup: Uint128,
 }
 
 /// A batch whose undelegations are spread over several `SubmitBatch` calls (more validators

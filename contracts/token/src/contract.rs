@@ -1,14 +1,19 @@
-//! Entry points. Everything is cw20-base except three restrictions: the token needs a minter,
-//! only the minter burns, and the minter never changes.
+//! Entry points. Everything is cw20-base except three restrictions (the token needs a minter,
+//! only the minter burns, and the minter never changes) and one addition: the minter's
+//! `MintAndSend`.
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult, Storage};
+use cosmwasm_std::{
+    Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult, Storage, Uint128,
+};
 use cw2::{get_contract_version, set_contract_version};
-use cw20_base::msg::{ExecuteMsg, InstantiateMsg, QueryMsg};
+use cw20::Cw20ReceiveMsg;
+use cw20_base::msg::{InstantiateMsg, QueryMsg};
 use cw20_base::state::TOKEN_INFO;
 
 use crate::error::ContractError;
+use crate::msg::{ExecuteMsg, MinterMsg};
 
 /// Name recorded in cw2, checked at migration.
 pub const CONTRACT_NAME: &str = "crates.io:flowstake-token";
@@ -38,13 +43,56 @@ pub fn execute(
     info: MessageInfo,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
-    ensure_allowed(deps.as_ref(), &info, &msg)?;
-    Ok(cw20_base::contract::execute(deps, env, info, msg)?)
+    match msg {
+        ExecuteMsg::Minter(MinterMsg::MintAndSend {
+            owner,
+            contract,
+            amount,
+            msg,
+        }) => mint_and_send(deps, env, info, owner, contract, amount, msg),
+        ExecuteMsg::Cw20(msg) => {
+            ensure_allowed(deps.as_ref(), &info, &msg)?;
+            Ok(cw20_base::contract::execute(deps, env, info, msg)?)
+        }
+    }
+}
+
+/// Mints to the contract (cw20-base checks the minter and the cap) and calls its receive hook
+/// in the owner's name, as a mint to the owner followed by the owner's `Send` would.
+fn mint_and_send(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    owner: String,
+    contract: String,
+    amount: Uint128,
+    msg: Binary,
+) -> Result<Response, ContractError> {
+    let owner_addr = deps.api.addr_validate(&owner)?;
+    let contract_addr = deps.api.addr_validate(&contract)?;
+    cw20_base::contract::execute_mint(deps, env, info, contract_addr.to_string(), amount)?;
+    let hook = Cw20ReceiveMsg {
+        sender: owner_addr.to_string(),
+        amount,
+        msg,
+    }
+    .into_cosmos_msg(contract_addr.clone())?;
+    Ok(Response::new()
+        .add_message(hook)
+        .add_attribute("action", "mint_and_send")
+        .add_attribute("owner", owner_addr)
+        .add_attribute("contract", contract_addr)
+        .add_attribute("amount", amount))
 }
 
 /// The one place where the token departs from cw20-base: burning is the minter's alone and
 /// the minter cannot be replaced. Every other message passes unchanged.
-fn ensure_allowed(deps: Deps, info: &MessageInfo, msg: &ExecuteMsg) -> Result<(), ContractError> {
+fn ensure_allowed(
+    deps: Deps,
+    info: &MessageInfo,
+    msg: &cw20_base::msg::ExecuteMsg,
+) -> Result<(), ContractError> {
+    use cw20_base::msg::ExecuteMsg;
     match msg {
         ExecuteMsg::Burn { .. } | ExecuteMsg::BurnFrom { .. } => {
             let token_info = TOKEN_INFO.load(deps.storage)?;

@@ -6,6 +6,7 @@ use cw2::{get_contract_version, set_contract_version};
 use cw20::{Cw20ReceiveMsg, MinterResponse};
 use cw20_base::contract::{query_balance, query_minter, query_token_info};
 use cw20_base::msg::{ExecuteMsg, InstantiateMsg};
+use flowstake::token::MinterMsg;
 
 use crate::contract::{execute, instantiate, migrate, CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
@@ -59,8 +60,17 @@ fn setup() -> (Deps, Accounts) {
     (deps, accounts)
 }
 
-fn run(deps: &mut Deps, sender: &Addr, msg: ExecuteMsg) -> Result<Response, ContractError> {
-    execute(deps.as_mut(), mock_env(), message_info(sender, &[]), msg)
+fn run(
+    deps: &mut Deps,
+    sender: &Addr,
+    msg: impl Into<crate::msg::ExecuteMsg>,
+) -> Result<Response, ContractError> {
+    execute(
+        deps.as_mut(),
+        mock_env(),
+        message_info(sender, &[]),
+        msg.into(),
+    )
 }
 
 fn balance(deps: &Deps, account: &Addr) -> u128 {
@@ -238,6 +248,74 @@ fn transfer_and_send_still_work() {
     .unwrap();
     assert_eq!(response.messages.len(), 1);
     assert_eq!(response.messages[0].msg, expected);
+}
+
+fn mint_and_send(accounts: &Accounts, amount: u128) -> MinterMsg {
+    MinterMsg::MintAndSend {
+        owner: accounts.holder.to_string(),
+        contract: accounts.other.to_string(),
+        amount: Uint128::new(amount),
+        msg: to_json_binary("deposit").unwrap(),
+    }
+}
+
+#[test]
+fn mint_and_send_credits_the_contract_in_the_owners_name() {
+    let (mut deps, accounts) = setup();
+    let response = run(&mut deps, &accounts.minter, mint_and_send(&accounts, 400)).unwrap();
+    assert_eq!(balance(&deps, &accounts.other), 400);
+    assert_eq!(balance(&deps, &accounts.holder), HOLDER_SHARES);
+    assert_eq!(supply(&deps), HOLDER_SHARES + 400);
+    let expected = Cw20ReceiveMsg {
+        sender: accounts.holder.to_string(),
+        amount: Uint128::new(400),
+        msg: to_json_binary("deposit").unwrap(),
+    }
+    .into_cosmos_msg(accounts.other.to_string())
+    .unwrap();
+    assert_eq!(response.messages.len(), 1);
+    assert_eq!(response.messages[0].msg, expected);
+}
+
+#[test]
+fn mint_and_send_is_the_minters_alone() {
+    let (mut deps, accounts) = setup();
+    let err = run(&mut deps, &accounts.holder, mint_and_send(&accounts, 400)).unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::Base(cw20_base::ContractError::Unauthorized {})
+    );
+    assert_eq!(balance(&deps, &accounts.other), 0);
+    assert_eq!(supply(&deps), HOLDER_SHARES);
+}
+
+#[test]
+fn mint_and_send_refuses_a_bad_address() {
+    let (mut deps, accounts) = setup();
+    let msg = MinterMsg::MintAndSend {
+        owner: accounts.holder.to_string(),
+        contract: "not-an-address".to_string(),
+        amount: Uint128::new(1),
+        msg: Binary::default(),
+    };
+    let err = run(&mut deps, &accounts.minter, msg).unwrap_err();
+    assert!(matches!(err, ContractError::Std(_)), "{err:?}");
+    assert_eq!(supply(&deps), HOLDER_SHARES);
+}
+
+#[test]
+fn both_kinds_of_message_parse_from_their_plain_json() {
+    let cw20: crate::msg::ExecuteMsg =
+        cosmwasm_std::from_json(br#"{"transfer":{"recipient":"a","amount":"5"}}"#).unwrap();
+    assert!(matches!(
+        cw20,
+        crate::msg::ExecuteMsg::Cw20(ExecuteMsg::Transfer { .. })
+    ));
+    let minter: crate::msg::ExecuteMsg = cosmwasm_std::from_json(
+        br#"{"mint_and_send":{"owner":"a","contract":"b","amount":"5","msg":"e30="}}"#,
+    )
+    .unwrap();
+    assert!(matches!(minter, crate::msg::ExecuteMsg::Minter(_)));
 }
 
 fn migration_refused(from: &str) -> ContractError {

@@ -1,7 +1,7 @@
 //! Messages and responses of the hub contract.
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Decimal, SignedDecimal, Uint128};
+use cosmwasm_std::{Addr, Binary, Decimal, SignedDecimal, Uint128};
 use cw20::Cw20ReceiveMsg;
 use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
@@ -97,9 +97,6 @@ pub struct InstantiateMsg {
     /// elapsed) enter the rate gradually. In `(0, 10]`; [`crate::DEFAULT_MAX_REWARD_RATE`] when
     /// left out.
     pub max_reward_rate: Option<Decimal>,
-    /// The liquidity buffer and its exit fee; none (both zero) when left out.
-    #[serde(default)]
-    pub liquidity: Option<Liquidity>,
 }
 
 /// An operation that can be paused. Withdrawing matured funds and reconcile are never paused.
@@ -134,15 +131,27 @@ pub struct ConfigUpdate {
     pub liquidity: Option<Liquidity>,
 }
 
+/// Where a bond delivers its derivative instead of a wallet: a contract that takes cw20 through
+/// the receive hook (a lending market taking it as collateral, a vault), and the hook's message.
+#[cw_serde]
+pub struct Forward {
+    pub contract: String,
+    pub msg: Binary,
+}
+
 #[cw_ownable_execute]
 #[cw_serde]
 #[serde(deny_unknown_fields)]
 pub enum ExecuteMsg {
     /// Bond exactly one coin of the staking denom; mints derivative to `receiver` (the sender by
-    /// default). Fails if fewer than `min_shares` would be minted.
+    /// default). Fails if fewer than `min_shares` would be minted. With `forward`, the minted
+    /// derivative goes straight to `forward.contract` through its cw20 receive hook, as if the
+    /// sender had sent it there with `forward.msg` (the hook's `sender` is the bonder, so
+    /// `receiver` must then be absent or the sender); if the hook fails, the whole bond fails.
     Bond {
         receiver: Option<String>,
         min_shares: Option<Uint128>,
+        forward: Option<Forward>,
     },
     /// Withdraw rewards from every delegation and re-stake them, less the protocol fee.
     Harvest {},
@@ -327,6 +336,9 @@ pub struct StateResponse {
     pub buffer: Uint128,
     /// What the buffer aims to hold now: `buffer_target` of `total_native`.
     pub buffer_goal: Uint128,
+    /// Native batch submissions undelegated to top the buffer up, still unbonding; part of
+    /// `total_native`.
+    pub buffer_incoming: Uint128,
     /// The chain's unbonding time as the last submitted batch learnt it (completion time less
     /// submission time), if any batch was submitted.
     pub unbonding_time_observed: Option<u64>,
@@ -485,6 +497,9 @@ pub struct BatchResponse {
     pub completes_at: u64,
     pub shares_claimed: Uint128,
     pub native_claimed: Uint128,
+    /// Native that rode in the batch's entries to top the liquidity buffer up (not the
+    /// holders' of this batch: it goes to the buffer at reconcile).
+    pub buffer_topup: Uint128,
 }
 
 #[cw_serde]

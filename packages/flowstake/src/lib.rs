@@ -4,6 +4,7 @@
 pub mod chain;
 pub mod collector;
 pub mod hub;
+pub mod token;
 
 use cosmwasm_std::Decimal;
 

@@ -148,6 +148,7 @@ async fn run(cli: Cli) -> Result<()> {
             let msg = ExecuteMsg::Bond {
                 receiver,
                 min_shares: None,
+                forward: None,
             };
             let outcome = ops::execute(&chain, &signer, &deployment()?, &msg, amount).await?;
             say(&describe("bond", &outcome));

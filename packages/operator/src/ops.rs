@@ -151,10 +151,6 @@ pub async fn deploy(
             max_fall: Decimal::percent(10),
             max_rise: Decimal::percent(2),
         },
-        liquidity: Some(flowstake::hub::Liquidity {
-            buffer_target: params.buffer_target,
-            exit_fee: params.exit_fee,
-        }),
         max_reward_rate: params.max_reward_rate,
     };
     log(&format!(
@@ -178,7 +174,7 @@ pub async fn deploy(
         .ok_or_else(|| OperatorError::Invalid("instantiation gave no address".to_string()))?;
     let config: ConfigResponse = chain.query(&hub, &QueryMsg::Config {}).await?;
     log(&format!("hub {hub}, gas used {}", outcome.gas_used));
-    Ok(Deployment {
+    let deployment = Deployment {
         chain_id: chain.file.chain_id.clone(),
         hub_code_id: ids[0],
         token_code_id: ids[1],
@@ -187,7 +183,32 @@ pub async fn deploy(
         token: config.token.to_string(),
         collector: config.collector.to_string(),
         height: outcome.height,
-    })
+    };
+    let liquidity = flowstake::hub::Liquidity {
+        buffer_target: params.buffer_target,
+        exit_fee: params.exit_fee,
+    };
+    if liquidity != flowstake::hub::Liquidity::default() {
+        // The buffer is set by the owner after instantiation (the instantiate message has no
+        // field for it).
+        let update = flowstake::hub::ConfigUpdate {
+            liquidity: Some(liquidity),
+            ..flowstake::hub::ConfigUpdate::default()
+        };
+        let outcome = execute(
+            chain,
+            signer,
+            &deployment,
+            &ExecuteMsg::UpdateConfig(Box::new(update)),
+            0,
+        )
+        .await?;
+        log(&format!(
+            "liquidity buffer {} of the backing, exit fee {}: gas used {}",
+            params.buffer_target, params.exit_fee, outcome.gas_used
+        ));
+    }
+    Ok(deployment)
 }
 
 /// Sends one hub message, with funds in the staking denom if `native` is non-zero.

@@ -567,7 +567,6 @@ async fn chain_gas() {
             max_rise: Decimal::percent(2),
         },
         // The localnet's few bonded tokens earn far more than any real chain's.
-        liquidity: None,
         max_reward_rate: Some(Decimal::percent(1000)),
     };
     let msg = any(MsgInstantiateContract {

@@ -364,7 +364,8 @@ async fn queue_and_submit(
     for entry in &entries {
         allowance += entry_truncation(chain, &entry.validator).await;
     }
-    let expected = batch.native_expected.u128();
+    // The entries hold the batch's native and the buffer's top-up riding with it.
+    let expected = batch.native_expected.u128() + batch.buffer_topup.u128();
     assert!(
         initial <= expected && expected - initial <= allowance,
         "batch {}: the chain's entries hold {initial}, the hub expects {expected} (rounding \
@@ -479,13 +480,16 @@ fn refusal(result: Result<TxOutcome, OperatorError>) -> String {
 /// A hub with a liquidity buffer on the real chain: the deposit fills the buffer first (the
 /// chain holds the rest as delegations), an instant exit pays the holder at once from the
 /// hub's bank balance exactly what the preview promised, the fee stays with the holders (the
-/// rate rises), and an exit the buffer cannot pay is refused with its typed error.
+/// rate rises), and an exit the buffer cannot pay is refused with its typed error. The next
+/// batch tops the buffer up through a real unbonding: its entries hold the batch's native and
+/// the top-up, reconcile moves the top-up into the buffer, and the holder is paid the batch's.
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs the localnet: scripts/e2e.sh"]
 async fn holders_exit_at_once_from_the_buffer() {
     let chain = connect().await;
     let deployer = account(&chain.file, "deployer");
     let user = account(&chain.file, "user2");
+    let keeper = account(&chain.file, "keeper");
     let mut params = deploy_params();
     params.buffer_target = Decimal::percent(10);
     params.exit_fee = Decimal::permille(5);
@@ -527,7 +531,33 @@ async fn holders_exit_at_once_from_the_buffer() {
     let too_much = 1_000_000_000u128;
     let log = refusal(ops::instant_unbond(&chain, &user, &hub, too_much, None).await);
     assert!(log.contains("the buffer holds"), "{log}");
-    check_hub(&chain, &hub, "refused exit").await;
+    let drained = check_hub(&chain, &hub, "refused exit").await;
+
+    // The exit left the buffer short of its goal: the next batch tops it up through the
+    // chain's real unbonding, and the holder is paid only the batch's own native.
+    let (batch, _) = queue_and_submit(&chain, &user, &keeper, &hub, 500_000_000).await;
+    assert!(!batch.buffer_topup.is_zero(), "{batch:?}");
+    let submitted = check_hub(&chain, &hub, "batch with a top-up submitted").await;
+    assert_eq!(submitted.buffer_incoming, batch.buffer_topup);
+    assert_eq!(submitted.buffer, drained.buffer);
+    reconcile_batch(&chain, &keeper, &hub, batch.id, batch.completes_at + 60).await;
+    let reconciled = check_hub(&chain, &hub, "top-up arrived").await;
+    assert!(reconciled.buffer_incoming.is_zero());
+    let arrived = reconciled.buffer.u128() - drained.buffer.u128();
+    // Up to a unit per entry kept back by the chain's share rounding on a slashed validator.
+    assert!(
+        arrived <= batch.buffer_topup.u128() && batch.buffer_topup.u128() - arrived <= 4,
+        "{arrived} of the top-up {} arrived in the buffer",
+        batch.buffer_topup
+    );
+    // What the hub's requests promised, checked against the bank by `withdraw_all`.
+    let paid = withdraw_all(&chain, &user, &hub).await;
+    let booked: BatchResponse = chain
+        .query(&hub.hub, &QueryMsg::Batch { id: batch.id })
+        .await
+        .unwrap();
+    assert_eq!(paid, booked.native_received.u128());
+    check_hub(&chain, &hub, "withdrawn").await;
 }
 
 /// The chain's unbonding time is changed by a real governance proposal (x/staking's

@@ -137,7 +137,6 @@ impl Chain {
             min_unbond: Uint128::new(config.min_unbond),
             epoch_period: config.epoch_period,
             unbonding_period: config.unbonding_period,
-            liquidity: None,
             max_unbond_shortfall: Decimal::percent(10),
             rate_bounds: RateBounds {
                 max_fall: Decimal::percent(10),

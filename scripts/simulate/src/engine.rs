@@ -405,6 +405,7 @@ fn placeholder_observation() -> Observation {
             suspense: Default::default(),
             buffer: Default::default(),
             buffer_goal: Default::default(),
+            buffer_incoming: Default::default(),
             unbonding_time_observed: None,
             last_sync: 0,
             totals: Totals::default(),

@@ -47,6 +47,7 @@ impl Chain {
         let msg = ExecuteMsg::Bond {
             receiver: None,
             min_shares: None,
+            forward: None,
         };
         self.execute_hub(user, &msg, native)
     }

@@ -147,9 +147,11 @@ impl World {
             .map_or(Uint128::zero(), |s| s.native_left);
         assert_eq!(
             ledger,
-            sum([state.total_native, state.unvested_rewards, submitting]) - wide(state.buffer),
-            "the validator ledger does not add up to total_native - buffer + unvested_rewards + \
-             what a submission still holds"
+            sum([state.total_native, state.unvested_rewards, submitting])
+                - wide(state.buffer)
+                - wide(state.buffer_incoming),
+            "the validator ledger does not add up to total_native - buffer - incoming top-ups + \
+             unvested_rewards + what a submission still holds"
         );
 
         assert_eq!(

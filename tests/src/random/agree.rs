@@ -40,6 +40,7 @@ impl World {
                 .saturating_sub(state.unlocked_surplus)
                 .saturating_sub(state.buffer),
             buffer: state.buffer,
+            buffer_incoming: state.buffer_incoming,
             buffer_goal: state
                 .total_native
                 .mul_floor(obs.config.liquidity.buffer_target),
@@ -101,6 +102,7 @@ impl World {
                 completes_at: b.completes_at,
                 shares_claimed: b.shares_claimed,
                 native_claimed: b.native_claimed,
+                buffer_topup: b.buffer_topup,
             })
             .collect();
         same("queries", "Batches", &batches, &suite.batches())?;

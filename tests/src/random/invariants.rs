@@ -312,9 +312,10 @@ impl World {
         // The ledger holds the backing, the rewards delegated but not yet vested and what a
         // batch being submitted over several calls still has delegated.
         let ledger_total: u128 = obs.ledger.values().map(|v| v.delegated.u128()).sum();
-        let staked = obs.total_native() - obs.state.buffer.u128()
-            + obs.state.unvested_rewards.u128()
-            + obs.state.submitting.u128();
+        let staked =
+            obs.total_native() - obs.state.buffer.u128() - obs.state.buffer_incoming.u128()
+                + obs.state.unvested_rewards.u128()
+                + obs.state.submitting.u128();
         ensure(ledger_total == staked, "7 chain limits", || {
             format!(
                 "the ledger adds up to {ledger_total}, total_native {} less buffer {} plus \

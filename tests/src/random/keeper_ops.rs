@@ -227,6 +227,8 @@ impl World {
                 completes_at,
                 shares_claimed: Uint128::zero(),
                 native_claimed: Uint128::zero(),
+                // The random operations run without a buffer.
+                buffer_topup: Uint128::zero(),
             },
         );
         expected.pending = PendingBatch {

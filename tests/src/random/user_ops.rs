@@ -37,6 +37,7 @@ impl World {
         let msg = ExecuteMsg::Bond {
             receiver: Some(receiver_addr.into_string()),
             min_shares: min_shares_extra.map(|extra| Uint128::new(shares + extra)),
+            forward: None,
         };
         let result = self.execute_hub(&sender, &msg, &coins(native, DENOM));
         let before = self.observe_next();

@@ -5,9 +5,9 @@
 use cosmwasm_std::{coins, to_json_binary, Decimal, Uint128};
 use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, TokenInfoResponse};
 use flowstake::hub::{
-    BatchResponse, ConfigResponse, ExecuteMsg, InstantiateMsg, PendingBatchResponse, QueryMsg,
-    RateBounds, ReceiveMsg, RedemptionRateResponse, StateResponse, TokenInfo,
-    UnbondRequestResponse, ValidatorResponse, ValidatorWeight,
+    BatchResponse, ConfigResponse, ConfigUpdate, ExecuteMsg, InstantiateMsg, Liquidity,
+    PendingBatchResponse, QueryMsg, RateBounds, ReceiveMsg, RedemptionRateResponse, StateResponse,
+    TokenInfo, UnbondRequestResponse, ValidatorResponse, ValidatorWeight,
 };
 use serde::de::DeserializeOwned;
 
@@ -180,7 +180,6 @@ pub fn instantiate_msg(
             max_fall: Decimal::percent(10),
             max_rise: Decimal::percent(5),
         },
-        liquidity: None,
         max_reward_rate: None,
     }
 }
@@ -259,6 +258,7 @@ impl Suite {
         let msg = ExecuteMsg::Bond {
             receiver: None,
             min_shares: None,
+            forward: None,
         };
         self.vm
             .execute(user, &self.hub, &msg, &coins(native, DENOM))
@@ -288,6 +288,33 @@ impl Suite {
                 .expect("hook serializes"),
         };
         self.vm.execute(user, &self.token, &msg, &[])
+    }
+
+    /// An instant exit of `shares` from the liquidity buffer, through the token's `Send`.
+    pub fn instant_unbond(&mut self, user: &str, shares: u128) -> Result<Outcome, TxError> {
+        let hook = ReceiveMsg::InstantUnbond {
+            receiver: None,
+            min_native: None,
+        };
+        let msg = Cw20ExecuteMsg::Send {
+            contract: self.hub.clone(),
+            amount: Uint128::new(shares),
+            msg: to_json_binary(&hook).expect("hook serializes"),
+        };
+        self.vm.execute(user, &self.token, &msg, &[])
+    }
+
+    /// Sets the liquidity buffer's target and exit fee (as the owner).
+    pub fn set_liquidity(&mut self, buffer_target: Decimal, exit_fee: Decimal) {
+        let update = ConfigUpdate {
+            liquidity: Some(Liquidity {
+                buffer_target,
+                exit_fee,
+            }),
+            ..ConfigUpdate::default()
+        };
+        self.owner_execute(&ExecuteMsg::UpdateConfig(Box::new(update)))
+            .expect("the owner sets the liquidity buffer");
     }
 
     pub fn cancel_unbond(&mut self, user: &str) -> Result<Outcome, TxError> {

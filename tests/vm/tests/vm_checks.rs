@@ -37,6 +37,7 @@ fn addresses_have_the_chains_lengths_and_the_vm_validates_them() {
         let msg = ExecuteMsg::Bond {
             receiver: Some(receiver.to_string()),
             min_shares: None,
+            forward: None,
         };
         suite
             .vm

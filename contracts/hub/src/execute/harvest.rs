@@ -45,12 +45,14 @@ pub fn harvest(mut deps: DepsMut, env: Env) -> Result<Response, ContractError> {
         state.unvested_rewards = state.unvested_rewards.checked_add(surplus)?;
         ledger::vest(&mut state, &config, env.block.time.seconds());
     }
-    // A buffer above its target (the target lowered, or the backing fallen) is staked again.
+    // A buffer above its target (the target lowered, or the backing fallen) is staked again,
+    // counting the top-ups on their way to it.
     let excess = buffer_excess(
-        state.buffer,
+        state.buffer.checked_add(state.buffer_incoming)?,
         state.total_native,
         config.liquidity.buffer_target,
-    );
+    )
+    .min(state.buffer);
     if !excess.is_zero() {
         let (delegate, _) = ledger::delegate(deps.storage, &deps.querier, excess, &config.denom)?;
         state.buffer -= excess;

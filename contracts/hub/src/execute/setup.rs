@@ -6,7 +6,7 @@ use cosmwasm_std::{
     SubMsg, SubMsgResult, Uint128, WasmMsg,
 };
 use cw20::{Cw20ExecuteMsg, MinterResponse};
-use flowstake::hub::{InstantiateMsg, TokenInfo, Totals};
+use flowstake::hub::{InstantiateMsg, Liquidity, TokenInfo, Totals};
 
 use crate::error::ContractError;
 use crate::execute::admin::{validate_config, CONTRACT_NAME, CONTRACT_VERSION};
@@ -70,7 +70,9 @@ pub fn instantiate(
         max_reward_rate: msg
             .max_reward_rate
             .unwrap_or(flowstake::DEFAULT_MAX_REWARD_RATE),
-        liquidity: msg.liquidity.unwrap_or_default(),
+        // No buffer and no exit fee until the owner sets them (`update_config`): with them the
+        // message's decoder outgrew the VM's limit of 100 locals per wasm function.
+        liquidity: Liquidity::default(),
     };
     validate_config(&config)?;
     let seed = cw_utils::must_pay(&info, &config.denom)?;
@@ -128,6 +130,7 @@ pub fn instantiate(
             paid_through: 0,
             submitting: Uint128::zero(),
             buffer: Uint128::zero(),
+            buffer_incoming: Uint128::zero(),
             unbonding_time_observed: None,
             last_sync: now,
             last_sync_rate: Decimal::one(),

@@ -15,8 +15,8 @@ use crate::execute::setup::ReplyId;
 use crate::ledger;
 use crate::math::{native_for_shares, split_pro_rata};
 use crate::state::{
-    validators, Batch, PendingBatch, State, Submission, Validator, BATCHES, CONFIG, PENDING_BATCH,
-    STATE, SUBMISSION, TOKEN, UNBOND_REQUESTS,
+    validators, Batch, Config, PendingBatch, State, Submission, Validator, BATCHES, CONFIG,
+    PENDING_BATCH, STATE, SUBMISSION, TOKEN, UNBOND_REQUESTS,
 };
 use cosmwasm_schema::cw_serde;
 use flowstake::MAX_SUBMIT_UNDELEGATIONS;
@@ -267,10 +267,11 @@ fn submit_pending(
         .filter(|(_, amount)| !amount.is_zero())
         .collect();
     let (now_sent, later) = planned.split_at(planned.len().min(MAX_SUBMIT_UNDELEGATIONS));
+    let (buffer_topup, sent) = top_up(&state, &config, native, &report.validators, now_sent)?;
     let undelegations = undelegate(
         deps.storage,
         &mut report.validators,
-        now_sent,
+        &sent,
         &config.denom,
         pending.id,
         true,
@@ -290,6 +291,7 @@ fn submit_pending(
     state.total_native = state.total_native.checked_sub(native)?;
     state.total_shares = state.total_shares.checked_sub(pending.shares)?;
     state.totals.unbonding = state.totals.unbonding.checked_add(native)?;
+    state.buffer_incoming = state.buffer_incoming.checked_add(buffer_topup)?;
     ledger::save_state(deps.storage, &state, env)?;
     // An estimate until the reply brings the chain's own completion time. A batch whose
     // shares convert to nothing undelegates nothing: there is nothing to wait for.
@@ -311,6 +313,7 @@ fn submit_pending(
         completes_at: now + estimate,
         shares_claimed: Uint128::zero(),
         native_claimed: Uint128::zero(),
+        buffer_topup,
     };
     BATCHES.save(deps.storage, batch.id, &batch)?;
     PENDING_BATCH.save(
@@ -335,6 +338,7 @@ fn submit_pending(
         .add_attribute("submitted", "true")
         .add_attribute("shares_burned", pending.shares)
         .add_attribute("native_unbonded", native)
+        .add_attribute("buffer_topup", buffer_topup)
         .add_attribute("native_left", left)
         .add_attribute("submission_done", left.is_zero().to_string()))
 }
@@ -371,6 +375,42 @@ fn undelegate(
         });
     }
     Ok(undelegations)
+}
+
+/// The buffer's top-up that rides in a batch's first undelegations, and those undelegations
+/// with it: what the buffer lacks of its goal after the batch leaves the backing (less what
+/// earlier top-ups still bring), taken from the validators this call undelegates from, in
+/// proportion to what each keeps after the batch's part, so that no part exceeds a
+/// delegation. Only the first call carries it, so a submission spread over several calls
+/// stays the batch's alone.
+fn top_up(
+    state: &State,
+    config: &Config,
+    native: Uint128,
+    set: &[Validator],
+    parts: &[(usize, Uint128)],
+) -> Result<(Uint128, Vec<(usize, Uint128)>), ContractError> {
+    let backing_after = state.total_native.checked_sub(native)?;
+    let wanted = crate::math::buffer_fill(
+        Uint128::MAX,
+        state.buffer.checked_add(state.buffer_incoming)?,
+        backing_after,
+        config.liquidity.buffer_target,
+    );
+    let kept: Vec<Uint128> = parts
+        .iter()
+        .map(|&(index, part)| set[index].delegated.saturating_sub(part))
+        .collect();
+    let topup = wanted.min(kept.iter().copied().sum());
+    let extra = split_pro_rata(topup, &kept).ok_or(ContractError::NoBacking {
+        total_shares: state.total_shares,
+    })?;
+    let sent = parts
+        .iter()
+        .zip(extra)
+        .map(|(&(index, part), extra)| (index, part + extra))
+        .collect();
+    Ok((topup, sent))
 }
 
 /// What the reply to a batch's undelegations needs to know.

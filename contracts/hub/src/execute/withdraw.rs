@@ -93,16 +93,26 @@ pub fn reconcile(
         .saturating_sub(state.reserved_for_claims)
         .saturating_sub(state.unlocked_surplus)
         .saturating_sub(state.buffer);
-    let expected_total: Uint128 = paid.iter().map(|b| b.native_expected).sum();
+    // What each batch's entries hold: its own native and the buffer's top-up riding with it.
+    let entries = |b: &Batch| b.native_expected + b.buffer_topup;
+    let expected_total: Uint128 = paid.iter().map(entries).sum();
     let shortfall_total = expected_total.saturating_sub(arrived);
     let heights: Vec<(u64, Uint128)> = paid
         .iter()
-        .map(|b| (b.submitted_height, b.native_expected))
+        .map(|b| (b.submitted_height, entries(b)))
         .collect();
-    let charges = charge_newest_first(shortfall_total, &heights);
+    // A batch's charge is shared between its holders and the top-up in proportion.
+    let charges: Vec<(Uint128, Uint128)> = charge_newest_first(shortfall_total, &heights)
+        .into_iter()
+        .zip(&paid)
+        .map(|(charge, b)| {
+            let to_buffer = charge.multiply_ratio(b.buffer_topup, entries(b));
+            (charge - to_buffer, to_buffer)
+        })
+        .collect();
     // The bound applies to each batch's own loss, so how many batches one call books never
     // changes whether a loss is accepted.
-    for (batch, charge) in paid.iter().zip(&charges) {
+    for (batch, (charge, _)) in paid.iter().zip(&charges) {
         let received = batch.native_expected - *charge;
         if shortfall_too_large(batch.native_expected, received, config.max_unbond_shortfall) {
             return Err(ContractError::ShortfallTooLarge {
@@ -121,17 +131,26 @@ pub fn reconcile(
     let mut booked = Uint128::zero();
     let mut shortfall = Uint128::zero();
     let mut expected_now = Uint128::zero();
+    let mut topup_arrived = Uint128::zero();
+    let mut topup_lost = Uint128::zero();
     let mut ids = vec![];
     for &index in &order {
         let batch = &mut paid[index];
-        batch.native_received = batch.native_expected - charges[index];
+        let (charge, topup_charge) = charges[index];
+        batch.native_received = batch.native_expected - charge;
         batch.reconciled = true;
         BATCHES.save(deps.storage, batch.id, batch)?;
         booked += batch.native_received;
-        shortfall += charges[index];
+        shortfall += charge + topup_charge;
         expected_now += batch.native_expected;
+        state.buffer_incoming = state.buffer_incoming.checked_sub(batch.buffer_topup)?;
+        topup_arrived += batch.buffer_topup - topup_charge;
+        topup_lost += topup_charge;
         ids.push(batch.id.to_string());
     }
+    // The top-ups join the buffer; a slash of their entries falls on all holders.
+    state.buffer += topup_arrived;
+    state.total_native = state.total_native.checked_sub(topup_lost)?;
     // With every paid batch settled, the rest of the balance is a stray transfer.
     let stray = if settles_all {
         arrived.saturating_sub(expected_total)
@@ -152,6 +171,7 @@ pub fn reconcile(
         .add_attribute("native_expected", expected_now)
         .add_attribute("native_arrived", arrived)
         .add_attribute("shortfall", shortfall)
+        .add_attribute("to_buffer", topup_arrived)
         .add_attribute("surplus", stray))
 }
 

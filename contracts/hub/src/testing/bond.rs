@@ -8,6 +8,7 @@ fn bond_msg(receiver: Option<String>, min_shares: Option<u128>) -> ExecuteMsg {
     ExecuteMsg::Bond {
         receiver,
         min_shares: min_shares.map(Uint128::new),
+        forward: None,
     }
 }
 

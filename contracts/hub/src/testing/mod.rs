@@ -223,7 +223,6 @@ impl Hub {
             },
             // 1,000 % a year: rewards of a test enter the rate within days.
             max_reward_rate: Some(Decimal::percent(1_000)),
-            liquidity: None,
         }
     }
 
@@ -272,6 +271,7 @@ impl Hub {
         let msg = ExecuteMsg::Bond {
             receiver: None,
             min_shares: None,
+            forward: None,
         };
         self.execute(&sender, &coins(native, DENOM), msg)
     }

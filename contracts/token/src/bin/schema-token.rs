@@ -2,7 +2,8 @@
 
 use cosmwasm_schema::generate_api;
 use cosmwasm_std::Empty;
-use cw20_base::msg::{ExecuteMsg, InstantiateMsg, QueryMsg};
+use cw20_base::msg::{InstantiateMsg, QueryMsg};
+use flowstake_token::msg::ExecuteMsg;
 
 fn main() -> std::io::Result<()> {
     let api = generate_api! {

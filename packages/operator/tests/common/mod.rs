@@ -160,6 +160,7 @@ pub async fn bond(
     let msg = ExecuteMsg::Bond {
         receiver: None,
         min_shares: None,
+        forward: None,
     };
     ops::execute(chain, user, hub, &msg, native).await
 }
@@ -500,7 +501,7 @@ pub async fn check_hub(chain: &Chain, hub: &Deployment, step: &str) -> StateResp
         .map_or(0, |s| s.native_left.u128());
     assert_eq!(
         ledger_sum,
-        state.total_native.u128() - state.buffer.u128()
+        state.total_native.u128() - state.buffer.u128() - state.buffer_incoming.u128()
             + state.unvested_rewards.u128()
             + in_submission,
         "{step}: the ledger does not sum to the backing and the unvested rewards"

@@ -226,7 +226,8 @@ impl Checker {
         self.ensure(
             ctx,
             "solvency",
-            native - state.buffer.u128() + unvested <= now.chain_delegated,
+            native - state.buffer.u128() - state.buffer_incoming.u128() + unvested
+                <= now.chain_delegated,
             || {
                 format!(
                     "the ledger's total_native {native} + unvested_rewards {unvested} exceeds \

@@ -45,6 +45,7 @@ impl World {
                 let msg = ExecuteMsg::Bond {
                     receiver: None,
                     min_shares: None,
+                    forward: None,
                 };
                 self.execute(sender, coins(native.value(), DENOM), msg);
             }

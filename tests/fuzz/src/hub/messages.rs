@@ -147,6 +147,7 @@ impl World {
             } => ExecuteMsg::Bond {
                 receiver: receiver.as_ref().map(|who| self.name(who)),
                 min_shares: min_shares.map(|n| Uint128::new(n.value())),
+                forward: None,
             },
             Msg::Harvest => ExecuteMsg::Harvest {},
             Msg::ReceiveRewards => ExecuteMsg::ReceiveRewards {},

@@ -273,7 +273,6 @@ impl World {
                 max_fall: Decimal::percent(u64::from(setup.max_fall_percent % 100)),
                 max_rise: Decimal::percent(u64::from(setup.max_rise_percent % 100)),
             },
-            liquidity: None,
             max_reward_rate: None,
         };
         let chain_validators = CHAIN_VALIDATORS.iter().map(|v| v.to_string()).collect();

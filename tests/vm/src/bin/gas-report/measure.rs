@@ -1,7 +1,8 @@
 //! The measurements: each operation played on the artifacts in the VM, with the gas of every
 //! call it made, per contract.
 
-use flowstake::hub::{BatchStatus, QueryMsg, RedemptionRateResponse, StateResponse};
+use cosmwasm_std::Decimal;
+use flowstake::hub::{BatchStatus, QueryMsg, RatePoint, RedemptionRateResponse, StateResponse};
 use flowstake_vm_tests::chain::BLOCK_TIME;
 use flowstake_vm_tests::floor::Floor;
 use flowstake_vm_tests::suite::{Suite, SuiteBuilder, DAY};
@@ -23,6 +24,8 @@ pub const WITHDRAW_REQUESTS: usize = 9;
 pub const WITHDRAW_CLAIMABLE: usize = 2;
 /// Holders who bond before anything is measured, and who unbond in the past batches.
 pub const HISTORY_HOLDERS: usize = 20;
+/// Points the measured `rate_history` query asks for (a wallet's chart of a month of days).
+const RATE_POINTS: u32 = 30;
 /// Batches submitted, reconciled and withdrawn before anything is measured.
 pub const HISTORY_BATCHES: usize = 2;
 
@@ -97,7 +100,7 @@ impl Measured {
 }
 
 /// The operations of the report, in its order. The first six are those of `gas.json`.
-pub const OPERATIONS: [&str; 14] = [
+pub const OPERATIONS: [&str; 20] = [
     "bond",
     "redemption_rate",
     "harvest",
@@ -112,6 +115,12 @@ pub const OPERATIONS: [&str; 14] = [
     "add_validator",
     "remove_validator",
     "instantiate",
+    "preview_instant_unbond",
+    "rate_history",
+    "apr",
+    "apy",
+    "position",
+    "instant_unbond",
 ];
 
 /// Every operation at one validator count, in [`OPERATIONS`] order.
@@ -264,6 +273,28 @@ pub fn at_validators(validators: usize) -> AtValidators {
     let call = hub_query(&mut suite, &preview);
     ops.push(("preview_bond", Measured::query(call)));
 
+    let preview = QueryMsg::PreviewInstantUnbond {
+        shares: REQUEST.into(),
+    };
+    let call = hub_query(&mut suite, &preview);
+    ops.push(("preview_instant_unbond", Measured::query(call)));
+    let history = QueryMsg::RateHistory {
+        start_after: None,
+        limit: Some(RATE_POINTS),
+    };
+    let points: Vec<RatePoint> = suite.query_hub(&history);
+    assert!(
+        points.len() > 1,
+        "the history holds points: {}",
+        points.len()
+    );
+    let call = hub_query(&mut suite, &history);
+    ops.push(("rate_history", Measured::query(call)));
+    let call = hub_query(&mut suite, &QueryMsg::Apr { window: None });
+    ops.push(("apr", Measured::query(call)));
+    let call = hub_query(&mut suite, &QueryMsg::Apy { window: None });
+    ops.push(("apy", Measured::query(call)));
+
     // A day of rewards on every delegation.
     suite.advance(DAY);
     let rate_before: RedemptionRateResponse = suite.redemption_rate();
@@ -297,6 +328,12 @@ pub fn at_validators(validators: usize) -> AtValidators {
     }
     assert!(past_reconciled, "the past batch was reconciled");
     expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
+    // Alice's position: her balance and all nine of her requests.
+    let position = QueryMsg::Position {
+        address: alice.clone(),
+    };
+    let call = hub_query(&mut suite, &position);
+    ops.push(("position", Measured::query(call)));
 
     // The first two batches mature and are reconciled; the others are not. In the block that
     // reaches the second's completion the hub waits for proof of payout; the reconcile
@@ -347,6 +384,17 @@ pub fn at_validators(validators: usize) -> AtValidators {
         state.total_native.u128() + state.unvested_rewards.u128(),
         suite.delegated_on_chain()
     );
+
+    // Last, with a buffer: a deposit fills it and Alice exits from it at once.
+    suite.set_liquidity(Decimal::percent(10), Decimal::permille(5));
+    let bob = suite.user("bob");
+    suite.fund_and_bond(&bob, USER_BOND);
+    assert!(
+        !suite.state().buffer.is_zero(),
+        "the deposit filled the buffer"
+    );
+    let outcome = expect(suite.instant_unbond(&alice, REQUEST), "instant_unbond");
+    ops.push(("instant_unbond", Measured::of(&outcome, &suite)));
 
     ops.sort_by_key(|(name, _)| OPERATIONS.iter().position(|o| o == name));
     AtValidators { validators, ops }
@@ -410,6 +458,7 @@ pub fn probes() -> Probes {
     let bond = flowstake::hub::ExecuteMsg::Bond {
         receiver: None,
         min_shares: None,
+        forward: None,
     };
     let refused = suite.vm.execute(&alice, &hub, &bond, &[]);
     assert!(refused.is_err(), "a bond without funds is refused");

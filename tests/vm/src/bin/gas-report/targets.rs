@@ -130,6 +130,18 @@ fn targets(report: &Report) -> Vec<Target> {
             &hub("redemption_rate"),
         ),
         ratio_target(report, "queue unbond, hub calls", &hub("queue_unbond"), 1.5),
+    ]);
+    for (query, name) in [
+        ("preview_instant_unbond", "preview instant unbond query"),
+        ("rate_history", "rate history query (30 points)"),
+        ("apr", "apr query"),
+        ("apy", "apy query"),
+        ("position", "position query (9 requests)"),
+    ] {
+        targets.push(ratio_target(report, name, &hub(query), 1.5));
+        targets.push(flat_target(name, "from 1 to 150 validators", &hub(query)));
+    }
+    targets.extend([
         slope_target(report, "harvest, all hub calls", "harvest"),
         slope_target(report, "submit batch, all hub calls", "submit_batch"),
     ]);
