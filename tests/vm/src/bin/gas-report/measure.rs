@@ -100,7 +100,7 @@ impl Measured {
 }
 
 /// The operations of the report, in its order. The first six are those of `gas.json`.
-pub const OPERATIONS: [&str; 20] = [
+pub const OPERATIONS: [&str; 19] = [
     "bond",
     "redemption_rate",
     "harvest",
@@ -119,7 +119,6 @@ pub const OPERATIONS: [&str; 20] = [
     "rate_history",
     "apr",
     "apy",
-    "position",
     "instant_unbond",
 ];
 
@@ -328,12 +327,6 @@ pub fn at_validators(validators: usize) -> AtValidators {
     }
     assert!(past_reconciled, "the past batch was reconciled");
     expect(suite.queue_unbond(&alice, REQUEST), "queue_unbond");
-    // Alice's position: her balance and all nine of her requests.
-    let position = QueryMsg::Position {
-        address: alice.clone(),
-    };
-    let call = hub_query(&mut suite, &position);
-    ops.push(("position", Measured::query(call)));
 
     // The first two batches mature and are reconciled; the others are not. In the block that
     // reaches the second's completion the hub waits for proof of payout; the reconcile

@@ -136,7 +136,6 @@ fn targets(report: &Report) -> Vec<Target> {
         ("rate_history", "rate history query (30 points)"),
         ("apr", "apr query"),
         ("apy", "apy query"),
-        ("position", "position query (9 requests)"),
     ] {
         targets.push(ratio_target(report, name, &hub(query), 1.5));
         targets.push(flat_target(name, "from 1 to 150 validators", &hub(query)));
