@@ -245,6 +245,21 @@ pub fn buffer_fill(amount: Uint128, buffer: Uint128, backing: Uint128, target: D
     backing.mul_floor(target).saturating_sub(buffer).min(amount)
 }
 
+/// Splits `charge`, a slash of a batch's unbonding entries, between the batch's own native
+/// `own` and the buffer's top-up `topup` riding with it, in proportion (the top-up's part
+/// rounded down): `(own_charge, topup_charge)`. Entries that hold nothing carry no charge.
+pub fn split_entry_charge(charge: Uint128, own: Uint128, topup: Uint128) -> (Uint128, Uint128) {
+    if topup.is_zero() {
+        return (charge, Uint128::zero());
+    }
+    // In 256 bits: the product cannot overflow there, nor the sum; the quotient is at most
+    // `charge`, so it fits back in 128 bits.
+    let held = Uint256::from(own) + Uint256::from(topup);
+    let part = charge.full_mul(topup) / held;
+    let topup_charge = Uint128::try_from(part).unwrap_or(charge).min(topup);
+    (charge - topup_charge, topup_charge)
+}
+
 /// What the buffer holds beyond `target` of `backing`: delegated at the next harvest.
 pub fn buffer_excess(buffer: Uint128, backing: Uint128, target: Decimal) -> Uint128 {
     buffer.saturating_sub(backing.mul_floor(target))

@@ -338,3 +338,23 @@ fn a_loss_gives_a_negative_yield_and_no_time_gives_none() {
     let none = (SignedDecimal::zero(), SignedDecimal::zero());
     assert_eq!(annual_yield(Decimal::one(), Decimal::percent(120), 0), none);
 }
+
+#[test]
+fn an_entry_charge_splits_in_proportion_and_entries_holding_nothing_carry_none() {
+    let u = Uint128::new;
+    // 300 of 900 is the top-up: a third of the charge, rounded down.
+    assert_eq!(split_entry_charge(u(100), u(600), u(300)), (u(67), u(33)));
+    // No top-up: the batch carries it all; and a batch whose entries hold nothing (its shares
+    // converted to nothing) divides by nothing.
+    assert_eq!(split_entry_charge(u(5), u(600), u(0)), (u(5), u(0)));
+    assert_eq!(split_entry_charge(u(0), u(0), u(0)), (u(0), u(0)));
+    // Only a top-up: it carries the charge, never more than it holds.
+    assert_eq!(split_entry_charge(u(50), u(0), u(40)), (u(10), u(40)));
+    assert_eq!(
+        split_entry_charge(Uint128::MAX, Uint128::MAX, Uint128::MAX),
+        (
+            Uint128::MAX - Uint128::MAX.multiply_ratio(1u128, 2u128),
+            Uint128::MAX.multiply_ratio(1u128, 2u128)
+        )
+    );
+}

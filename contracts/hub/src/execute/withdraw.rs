@@ -6,7 +6,7 @@ use cw_storage_plus::Bound;
 use crate::error::ContractError;
 use crate::execute::unbond::MAX_OPEN_BATCHES;
 use crate::ledger;
-use crate::math::{charge_newest_first, claim_for_shares, shortfall_too_large};
+use crate::math::{charge_newest_first, claim_for_shares, shortfall_too_large, split_entry_charge};
 use crate::state::{Batch, BATCHES, CONFIG, PENDING_BATCH, STATE, SUBMISSION, UNBOND_REQUESTS};
 
 /// Batches reconciled per call unless the caller asks for fewer.
@@ -105,10 +105,7 @@ pub fn reconcile(
     let charges: Vec<(Uint128, Uint128)> = charge_newest_first(shortfall_total, &heights)
         .into_iter()
         .zip(&paid)
-        .map(|(charge, b)| {
-            let to_buffer = charge.multiply_ratio(b.buffer_topup, entries(b));
-            (charge - to_buffer, to_buffer)
-        })
+        .map(|(charge, b)| split_entry_charge(charge, b.native_expected, b.buffer_topup))
         .collect();
     // The bound applies to each batch's own loss, so how many batches one call books never
     // changes whether a loss is accepted.
