@@ -36,15 +36,17 @@ async function main(): Promise<void> {
   await queueUnbond(token, deployment.hub, queued);
   console.log(`queued ${queued} shares for unbonding`);
 
-  // Exit another quarter at once from the liquidity buffer, at least at the previewed payout.
+  // Exit another quarter at once from the liquidity buffer. The exit syncs the ledger first, which
+  // can book a slash the preview did not see: accept up to 0.1 % below the preview.
   const exit = (BigInt(expected) / 4n).toString();
   const preview = await hub.previewInstantUnbond({ shares: exit });
   if (!preview.payable) {
     console.log(`the buffer holds ${preview.buffer}${denom}, short of ${preview.payout}: no instant exit`);
     return;
   }
-  await instantUnbond(token, deployment.hub, exit, { minNative: preview.payout });
-  console.log(`exited ${exit} shares for ${preview.payout}${denom} (fee ${preview.fee})`);
+  const minNative = (BigInt(preview.payout) * 999n) / 1000n;
+  await instantUnbond(token, deployment.hub, exit, { minNative: minNative.toString() });
+  console.log(`exited ${exit} shares, previewed at ${preview.payout}${denom} (fee ${preview.fee})`);
 }
 
 main().catch((err: unknown) => {
