@@ -277,16 +277,7 @@ impl SuiteBuilder {
             Some(owner.to_string()),
         )?;
         if let Some(liquidity) = &self.liquidity {
-            let update = ConfigUpdate {
-                liquidity: Some(liquidity.clone()),
-                ..ConfigUpdate::default()
-            };
-            app.execute_contract(
-                owner.clone(),
-                hub.clone(),
-                &ExecuteMsg::UpdateConfig(Box::new(update)),
-                &[],
-            )?;
+            set_liquidity(&mut app, &owner, &hub, liquidity.clone())?;
         }
         let config: ConfigResponse = app.wrap().query_wasm_smart(&hub, &QueryMsg::Config {})?;
 
@@ -313,4 +304,25 @@ pub struct CodeIds {
     pub hub: u64,
     pub token: u64,
     pub collector: u64,
+}
+
+/// Governance sets the hub's liquidity buffer (only `update_config` does: the hub's
+/// instantiation takes no buffer).
+pub fn set_liquidity(
+    app: &mut crate::strict::StrictApp,
+    owner: &cosmwasm_std::Addr,
+    hub: &cosmwasm_std::Addr,
+    liquidity: Liquidity,
+) -> AnyResult<()> {
+    let update = ConfigUpdate {
+        liquidity: Some(liquidity),
+        ..ConfigUpdate::default()
+    };
+    app.execute_contract(
+        owner.clone(),
+        hub.clone(),
+        &ExecuteMsg::UpdateConfig(Box::new(update)),
+        &[],
+    )?;
+    Ok(())
 }

@@ -23,7 +23,9 @@ pub mod strict;
 pub mod suite;
 
 pub use accounts::*;
-pub use builder::{collector_contract, hub_contract, token_contract, CodeIds, SuiteBuilder};
+pub use builder::{
+    collector_contract, hub_contract, set_liquidity, token_contract, CodeIds, SuiteBuilder,
+};
 pub use chain::ChainUnbonding;
 pub use errors::{assert_hub_error, hub_error, token_error};
 pub use invariants::Snapshot;

@@ -387,6 +387,139 @@ fn a_submission_tops_the_buffer_up_and_reconcile_delivers_it() {
 }
 
 #[test]
+fn a_deposit_while_a_top_up_is_on_its_way_fills_only_what_the_buffer_still_lacks() {
+    let mut suite = drained_suite();
+    suite.sync().unwrap();
+    suite.submit_batch().unwrap();
+    let before = suite.state();
+    assert!(!before.buffer_incoming.is_zero());
+    let ledger_before = ledger_total(&suite);
+    suite.bond(DAVE, 3_000_000).unwrap();
+    let state = suite.state();
+    // The top-up already covers what the buffer lacked of its goal before the deposit; the
+    // deposit adds to the backing, so the buffer takes its target share of the deposit, no
+    // more, and the rest is staked at once.
+    let goal = state.total_native.mul_floor(TARGET);
+    let fill = goal.saturating_sub(before.buffer + before.buffer_incoming);
+    assert_eq!(state.buffer, before.buffer + fill);
+    assert_eq!(state.buffer + state.buffer_incoming, goal);
+    assert_eq!(
+        ledger_total(&suite) - ledger_before,
+        (Uint128::new(3_000_000) - fill).u128()
+    );
+    suite.assert_invariants();
+}
+
+/// A hub whose buffer keeps a fifth of the backing, for batches that take most of it.
+fn fifth_suite() -> Suite {
+    SuiteBuilder::new()
+        .liquidity(Decimal::percent(20), EXIT_FEE)
+        .build()
+}
+
+#[test]
+fn a_batch_taking_more_than_is_delegated_stakes_the_rest_from_the_buffer_first() {
+    let mut suite = fifth_suite();
+    suite.bond(ALICE, 10_000_000).unwrap();
+    let shares = suite.shares(ALICE);
+    suite.queue_unbond(ALICE, shares).unwrap();
+    suite.advance_to_submit();
+    suite.sync().unwrap();
+    let before = suite.state();
+    let delegated = ledger_total(&suite);
+    let pending = suite.pending_batch();
+    let native = pending
+        .shares
+        .multiply_ratio(before.total_native, before.total_shares);
+    assert!(native.u128() > delegated, "{native} within {delegated}");
+    let response = suite.submit_batch().unwrap();
+    let batch = suite.batch(pending.id);
+    let state = suite.state();
+    assert_eq!(batch.native_expected, native);
+    // What the delegations lacked left the buffer, was staked and undelegated with the rest:
+    // the entries hold the whole batch, and nothing is left delegated beyond the backing.
+    let lacking = native.u128() - delegated;
+    assert_eq!(state.buffer.u128(), before.buffer.u128() - lacking);
+    let unbonding: u128 = suite
+        .chain_unbondings()
+        .iter()
+        .map(|e| e.amount.u128())
+        .sum();
+    assert_eq!(unbonding, (native + batch.buffer_topup).u128());
+    assert!(
+        response
+            .events
+            .iter()
+            .any(|e| e.ty == "delegate"
+                && e.attributes.iter().any(|a| a.value == lacking.to_string()))
+    );
+    suite.assert_invariants();
+    // Alice is paid the whole batch at its maturity.
+    suite.advance_to(batch.completes_at + 10);
+    suite.reconcile().unwrap();
+    let wallet = suite.native_balance(ALICE);
+    suite.withdraw_unbonded(ALICE).unwrap();
+    assert_eq!(
+        suite.native_balance(ALICE) - wallet,
+        suite.batch(pending.id).native_received.u128()
+    );
+    assert_eq!(suite.batch(pending.id).native_received, native);
+    suite.assert_invariants();
+}
+
+#[test]
+fn a_batch_the_delegations_and_the_buffer_cannot_cover_waits_for_the_top_ups() {
+    let mut suite = fifth_suite();
+    suite.bond(ALICE, 10_000_000).unwrap();
+    suite.bond(BOB, 10_000_000).unwrap();
+    // Alice drains the buffer, Bob's batch then tops it up through a real unbonding.
+    for _ in 0..7 {
+        suite.instant_unbond(ALICE, 500_000, None).unwrap();
+    }
+    suite.queue_unbond(BOB, 1_000_000).unwrap();
+    suite.advance_to_submit();
+    suite.submit_batch().unwrap();
+    let first = suite.batch(suite.pending_batch().id - 1);
+    assert!(!first.buffer_topup.is_zero());
+    // Everyone leaves while the top-up is still unbonding.
+    let (alice, bob) = (suite.shares(ALICE), suite.shares(BOB));
+    suite.queue_unbond(ALICE, alice).unwrap();
+    suite.queue_unbond(BOB, bob).unwrap();
+    suite.advance_to_submit();
+    suite.sync().unwrap();
+    let state = suite.state();
+    let pending = suite.pending_batch();
+    let native = pending
+        .shares
+        .multiply_ratio(state.total_native, state.total_shares);
+    let available = Uint128::new(ledger_total(&suite)) + state.buffer;
+    assert!(native > available);
+    let refused = suite.submit_batch();
+    assert_hub_error(
+        refused,
+        ContractError::BatchAwaitsTopUps { native, available },
+    );
+    suite.assert_invariants();
+    // Once the first batch is reconciled its top-up is in the buffer, and the batch goes.
+    suite.advance_to(first.completes_at + 10);
+    suite.reconcile().unwrap();
+    let response = suite.submit_batch().unwrap();
+    assert_eq!(wasm_attr(&response, "submitted"), Some("true".to_string()));
+    suite.assert_invariants();
+    let batch = suite.batch(pending.id);
+    suite.advance_to(batch.completes_at + 10);
+    suite.reconcile().unwrap();
+    for user in [ALICE, BOB] {
+        suite.withdraw_unbonded(user).unwrap();
+    }
+    assert_eq!(
+        suite.batch(pending.id).native_received,
+        batch.native_expected
+    );
+    suite.assert_invariants();
+}
+
+#[test]
 fn a_slash_of_the_entries_falls_on_the_batch_and_the_top_up_in_proportion() {
     let mut suite = drained_suite();
     let pending = suite.pending_batch();

@@ -45,6 +45,9 @@ pub enum ContractError {
     #[error("the buffer holds {buffer}, less than the {payout} this instant exit pays; queue an unbond instead")]
     BufferTooSmall { payout: Uint128, buffer: Uint128 },
 
+    #[error("the batch needs {native}, but the delegations and the buffer hold only {available}: the rest rides in unbonding top-ups of the buffer; submit once reconcile has brought them in")]
+    BatchAwaitsTopUps { native: Uint128, available: Uint128 },
+
     #[error("this instant exit pays {payout}, less than min_native {min_native}")]
     ExitBelowMinimum {
         payout: Uint128,

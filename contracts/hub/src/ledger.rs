@@ -64,7 +64,8 @@ pub fn delegate(
 
 /// Places an inflow of `amount` that already counts in the backing (a bond) or in the unvested
 /// rewards: the liquidity buffer takes what it lacks of its target first
-/// ([`crate::math::buffer_fill`]), the rest is delegated. Returns the delegation, if any, and
+/// ([`crate::math::buffer_fill`]), counting the top-ups still on their way to it (as the
+/// harvest and the submissions do), the rest is delegated. Returns the delegation, if any, and
 /// its validator.
 pub fn place(
     storage: &mut dyn Storage,
@@ -75,7 +76,7 @@ pub fn place(
 ) -> Result<Option<(StakingMsg, String)>, ContractError> {
     let fill = crate::math::buffer_fill(
         amount,
-        state.buffer,
+        state.buffer.checked_add(state.buffer_incoming)?,
         state.total_native,
         config.liquidity.buffer_target,
     );

@@ -22,8 +22,13 @@ pub struct Config {
     #[serde(default = "default_max_reward_rate")]
     pub max_reward_rate: Decimal,
     /// The liquidity buffer's target and the instant exit fee (both zero before they existed).
-    #[serde(default)]
+    /// Stored only when set: a hub without a buffer reads no more on every bond than before.
+    #[serde(default, skip_serializing_if = "no_liquidity")]
     pub liquidity: Liquidity,
+}
+
+fn no_liquidity(liquidity: &Liquidity) -> bool {
+    liquidity.buffer_target.is_zero() && liquidity.exit_fee.is_zero()
 }
 
 fn default_max_reward_rate() -> Decimal {
@@ -39,7 +44,10 @@ pub struct BlockMark {
 }
 
 /// The hub's accounting. The validator ledger sums to `total_native` (the backing of
-/// `total_shares`) - `buffer` + `unvested_rewards` + `submitting`.
+/// `total_shares`) - `buffer` - `buffer_incoming` + `unvested_rewards` + `submitting`.
+/// Fields that are zero most of the time (`submitting`, the buffer's) are left out of the
+/// stored JSON while zero: every bond and unbond loads and saves the state, and pays for each
+/// byte.
 #[cw_serde]
 pub struct State {
     pub total_native: Uint128,
@@ -70,16 +78,16 @@ pub struct State {
     pub paid_through: u64,
     /// Native of the batch being submitted ([`SUBMISSION`]) still delegated: in the ledger, not
     /// in `total_native`. A slash during the submission is shared between it and the holders.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
     pub submitting: Uint128,
     /// Native of the backing held unstaked in the hub's balance for instant exits: part of
     /// `total_native`, not in the ledger.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
     pub buffer: Uint128,
     /// Native of the backing undelegated by batch submissions to top the buffer up
     /// ([`Batch::buffer_topup`]), not yet arrived: part of `total_native`, in neither the
     /// ledger nor the buffer.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
     pub buffer_incoming: Uint128,
     /// The chain's unbonding time as learnt from the last submission.
     #[serde(default)]
@@ -118,8 +126,9 @@ pub struct Batch {
     pub native_claimed: Uint128,
     /// Native undelegated with the batch's own to top the buffer up: it rides in the batch's
     /// unbonding entries, belongs to all holders, and goes to the buffer when the batch is
-    /// reconciled (less its share of any slash of the entries).
-    #[serde(default)]
+    /// reconciled (less its share of any slash of the entries). Left out of the JSON while
+    /// zero.
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
     pub buffer_topup: Uint128,
 }
 

@@ -379,12 +379,13 @@ pub struct Totals {
     pub surplus: Uint128,
     /// Native submitted for unbonding whose batches are not yet reconciled.
     pub unbonding: Uint128,
-    /// Native paid to users by instant exits from the buffer (fees excluded).
-    #[serde(default)]
+    /// Native paid to users by instant exits from the buffer (fees excluded). Left out of the
+    /// JSON while zero (a hub without instant exits stores and answers no more than before).
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
     pub instant_paid: Uint128,
     /// Exit fees kept in the backing for the remaining holders (part of `total_native`, not a
-    /// term of the conservation identity).
-    #[serde(default)]
+    /// term of the conservation identity). Left out of the JSON while zero.
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
     pub exit_fees: Uint128,
 }
 

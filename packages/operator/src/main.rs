@@ -47,10 +47,27 @@ enum Command {
         amount: u128,
         #[arg(long)]
         receiver: Option<String>,
+        /// Refuse the bond if it would mint fewer shares.
+        #[arg(long)]
+        min_shares: Option<u128>,
+        /// Deliver the minted derivative to this contract through the cw20 `Send` hook (a
+        /// lending market, a vault), on behalf of the signer.
+        #[arg(long, requires = "forward_msg")]
+        forward_contract: Option<String>,
+        /// The hook's message, as JSON, e.g. '{"deposit_collateral":{}}'.
+        #[arg(long, requires = "forward_contract")]
+        forward_msg: Option<String>,
     },
     /// Queue derivative for unbonding.
     Unbond {
         shares: u128,
+    },
+    /// Exit at once from the liquidity buffer, for the exit fee.
+    Exit {
+        shares: u128,
+        /// Refuse the exit if it would pay less native.
+        #[arg(long)]
+        min_native: Option<u128>,
     },
     /// Withdraw what reconciled batches owe the signer.
     Withdraw {
@@ -143,12 +160,22 @@ async fn run(cli: Cli) -> Result<()> {
                 print_status(&status);
             }
         }
-        Command::Bond { amount, receiver } => {
+        Command::Bond {
+            amount,
+            receiver,
+            min_shares,
+            forward_contract,
+            forward_msg,
+        } => {
+            let forward = match (forward_contract, forward_msg) {
+                (Some(contract), Some(msg)) => Some(ops::forward(contract, &msg)?),
+                _ => None,
+            };
             let signer = signer(&file)?;
             let msg = ExecuteMsg::Bond {
                 receiver,
-                min_shares: None,
-                forward: None,
+                min_shares: min_shares.map(Into::into),
+                forward,
             };
             let outcome = ops::execute(&chain, &signer, &deployment()?, &msg, amount).await?;
             say(&describe("bond", &outcome));
@@ -157,6 +184,12 @@ async fn run(cli: Cli) -> Result<()> {
             let signer = signer(&file)?;
             let outcome = ops::unbond(&chain, &signer, &deployment()?, shares).await?;
             say(&describe("unbond", &outcome));
+        }
+        Command::Exit { shares, min_native } => {
+            let signer = signer(&file)?;
+            let outcome =
+                ops::instant_unbond(&chain, &signer, &deployment()?, shares, min_native).await?;
+            say(&describe("exit", &outcome));
         }
         Command::Withdraw { limit } => {
             let signer = signer(&file)?;

@@ -260,6 +260,28 @@ pub async fn instant_unbond(
     send_to_hub(chain, signer, deployment, shares, &hook).await
 }
 
+/// A bond's forward to `contract` with the hook message `json`, which must be a JSON object
+/// (the contract's own receive message, e.g. `{"deposit_collateral":{}}`).
+pub fn forward(contract: String, json: &str) -> Result<flowstake::hub::Forward> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|err| {
+        OperatorError::Invalid(format!("the forward message is not JSON: {err}: {json}"))
+    })?;
+    if !value.is_object() {
+        return Err(OperatorError::Invalid(format!(
+            "the forward message must be a JSON object naming the contract's message, got {json}"
+        )));
+    }
+    if contract.trim().is_empty() {
+        return Err(OperatorError::Invalid(
+            "the forward contract is empty".to_string(),
+        ));
+    }
+    Ok(flowstake::hub::Forward {
+        contract,
+        msg: cosmwasm_std::Binary::from(json.as_bytes()),
+    })
+}
+
 /// Sends `shares` of derivative to the hub with `hook`, through the token's `Send`.
 async fn send_to_hub(
     chain: &Chain,
@@ -375,4 +397,27 @@ pub async fn status(chain: &Chain, deployment: &Deployment) -> Result<Status> {
         submit_due,
         reconcile_due,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forward_carries_the_json_hook_message_as_it_was_given() {
+        let forward = forward("inj1lender".to_string(), r#"{"deposit_collateral":{}}"#)
+            .expect("a JSON object");
+        assert_eq!(forward.contract, "inj1lender");
+        assert_eq!(forward.msg.as_slice(), br#"{"deposit_collateral":{}}"#);
+    }
+
+    #[test]
+    fn a_forward_message_that_is_not_a_json_object_is_refused() {
+        for bad in ["deposit", "[1,2]", "\"text\"", "{\"a\":"] {
+            let err = forward("inj1lender".to_string(), bad).expect_err(bad);
+            assert!(matches!(err, OperatorError::Invalid(_)), "{bad}: {err}");
+        }
+        let err = forward(" ".to_string(), "{}").expect_err("empty contract");
+        assert!(err.to_string().contains("forward contract"), "{err}");
+    }
 }

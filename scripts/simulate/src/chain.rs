@@ -12,11 +12,11 @@ use cosmwasm_std::{
 use cw_multi_test::error::{anyhow, AnyResult};
 use cw_multi_test::{AppResponse, Executor, StakingInfo};
 use flowstake::hub::ValidatorWeight;
-use flowstake::hub::{ConfigResponse, InstantiateMsg, QueryMsg, RateBounds, TokenInfo};
+use flowstake::hub::{ConfigResponse, InstantiateMsg, Liquidity, QueryMsg, RateBounds, TokenInfo};
 use flowstake_tests::strict::{
     strict_app_builder, RedelegationEntry, StrictApp, StrictChain, StrictSudo, UnbondingEntry,
 };
-use flowstake_tests::{collector_contract, hub_contract, token_contract};
+use flowstake_tests::{collector_contract, hub_contract, set_liquidity, token_contract};
 
 use crate::config::{ScenarioConfig, DAY, DENOM, DERIVATIVE_SYMBOL, TOKEN_DECIMALS};
 
@@ -152,6 +152,14 @@ impl Chain {
             "flowstake-hub",
             None,
         )?;
+        if !config.buffer_target.is_zero() || !config.exit_fee.is_zero() {
+            // The buffer is set by governance after instantiation.
+            let liquidity = Liquidity {
+                buffer_target: config.buffer_target,
+                exit_fee: config.exit_fee,
+            };
+            set_liquidity(&mut app, &owner, &hub, liquidity)?;
+        }
         let hub_config: ConfigResponse = app.wrap().query_wasm_smart(&hub, &QueryMsg::Config {})?;
         Ok(Chain {
             app,

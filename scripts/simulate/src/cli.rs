@@ -41,6 +41,16 @@ pub struct Args {
     /// Day on which governance removes a validator (0: never).
     #[arg(long, default_value_t = 90)]
     pub removal_day: u64,
+    /// Share of the backing the hub keeps unstaked as a liquidity buffer, in percent (at most
+    /// 20). Above zero, the run is repeated without the buffer to report what it costs.
+    #[arg(long, default_value = "0", value_parser = parse_percent)]
+    pub buffer: Decimal,
+    /// Fee on an instant exit from the buffer, in percent (at most 1).
+    #[arg(long, default_value = "0", value_parser = parse_percent)]
+    pub exit_fee: Decimal,
+    /// Share of the users who exit at once from the buffer when it can pay, in percent.
+    #[arg(long, default_value = "20", value_parser = parse_percent)]
+    pub instant_exiters: Decimal,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -69,6 +79,12 @@ impl Args {
             seed: self.seed,
             slash_day: day(self.slash_day),
             removal_day: day(self.removal_day),
+            buffer_target: self.buffer,
+            exit_fee: self.exit_fee,
+            behaviour: crate::config::Behaviour {
+                instant_exiters: crate::config::decimal_to_f64(self.instant_exiters),
+                ..crate::config::Behaviour::default()
+            },
             ..ScenarioConfig::default()
         }
     }

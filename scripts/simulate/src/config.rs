@@ -48,6 +48,10 @@ pub struct Behaviour {
     /// Chance of sending a call the hub must reject (a bond below the minimum, a cancel with
     /// nothing pending), to check that it changes nothing.
     pub rejected: f64,
+    /// Share of the users who, when they unbond, exit at once from the liquidity buffer if its
+    /// preview says the buffer can pay, and queue otherwise. Spread evenly over the users
+    /// (no draw from the generator, so a run without a buffer is the same run).
+    pub instant_exiters: f64,
 }
 
 impl Default for Behaviour {
@@ -59,6 +63,7 @@ impl Default for Behaviour {
             cancel: 0.15,
             withdraw: 0.5,
             rejected: 0.002,
+            instant_exiters: 0.2,
         }
     }
 }
@@ -102,6 +107,11 @@ pub struct ScenarioConfig {
     pub infraction: Infraction,
     /// Day on which governance removes one validator, if the run lasts that long.
     pub removal_day: Option<u64>,
+    /// The hub's liquidity buffer: the share of the backing kept unstaked (at most
+    /// [`flowstake::MAX_BUFFER_TARGET`]) and the fee on an instant exit (at most
+    /// [`flowstake::MAX_EXIT_FEE`]). Zero target: no buffer, nobody exits at once.
+    pub buffer_target: Decimal,
+    pub exit_fee: Decimal,
     pub behaviour: Behaviour,
 }
 
@@ -124,6 +134,8 @@ impl Default for ScenarioConfig {
             slash_fraction: Decimal::percent(5),
             infraction: Infraction::OldestEntry,
             removal_day: Some(90),
+            buffer_target: Decimal::zero(),
+            exit_fee: Decimal::zero(),
             behaviour: Behaviour::default(),
         }
     }
@@ -158,6 +170,20 @@ impl ScenarioConfig {
                 self.fee_rate * Decimal::percent(10_000)
             ));
         }
+        if self.buffer_target > flowstake::MAX_BUFFER_TARGET {
+            return fail(format!(
+                "buffer must be at most {} %, got {} %",
+                flowstake::MAX_BUFFER_TARGET * Decimal::percent(10_000),
+                self.buffer_target * Decimal::percent(10_000)
+            ));
+        }
+        if self.exit_fee > flowstake::MAX_EXIT_FEE {
+            return fail(format!(
+                "exit fee must be at most {} %, got {} %",
+                flowstake::MAX_EXIT_FEE * Decimal::percent(10_000),
+                self.exit_fee * Decimal::percent(10_000)
+            ));
+        }
         if self.slash_fraction.is_zero() || self.slash_fraction >= Decimal::percent(10) {
             return fail("the slash must be above 0 and below 10 %".to_string());
         }
@@ -173,6 +199,7 @@ impl ScenarioConfig {
             self.behaviour.cancel,
             self.behaviour.withdraw,
             self.behaviour.rejected,
+            self.behaviour.instant_exiters,
         ];
         if probabilities.iter().any(|p| !(0.0..=1.0).contains(p)) {
             return fail("behaviour probabilities must be within 0..=1".to_string());
@@ -192,6 +219,23 @@ impl ScenarioConfig {
     /// a batch in a block after the one that proves it paid, which the daily crank covers).
     pub fn liveness_bound(&self) -> u64 {
         self.epoch_period + self.unbonding_period + 2 * DAY
+    }
+
+    /// Whether user `index` exits at once when the buffer can pay: the users are spread so
+    /// that a share `instant_exiters` of every stretch of them is.
+    pub fn exits_instantly(&self, index: usize) -> bool {
+        let share = self.behaviour.instant_exiters;
+        (((index + 1) as f64 * share).floor() - (index as f64 * share).floor()) >= 1.0
+    }
+
+    /// The same scenario without a liquidity buffer: what the holders would earn if all the
+    /// stake were delegated (instant exiters queue instead).
+    pub fn without_buffer(&self) -> Self {
+        Self {
+            buffer_target: Decimal::zero(),
+            exit_fee: Decimal::zero(),
+            ..self.clone()
+        }
     }
 
     /// The configured APR less the protocol fee.

@@ -67,6 +67,8 @@ pub struct Simulation {
     pub(crate) day_transactions: u64,
     pub(crate) day_deposits: u128,
     pub(crate) day_withdrawals: u128,
+    /// Paid by instant exits today.
+    pub(crate) day_instant: u128,
     /// The rewards each delegation has earned since the chain last paid it.
     pub(crate) meter: RewardMeter,
     /// The hub's stake per validator at the end of each day so far.
@@ -108,6 +110,7 @@ impl Simulation {
             day_transactions: 0,
             day_deposits: 0,
             day_withdrawals: 0,
+            day_instant: 0,
             meter: RewardMeter::new(apr),
             evenings: vec![],
         };
@@ -148,6 +151,7 @@ impl Simulation {
         self.day_transactions = 0;
         self.day_deposits = 0;
         self.day_withdrawals = 0;
+        self.day_instant = 0;
         if day > 0 {
             self.chain.advance_day();
             if let Some(evening) = self.evenings.last() {
@@ -307,6 +311,7 @@ impl Simulation {
             fee_receiver_balance: chain.native_balance(&chain.fee_receiver)?,
             round_trip,
             sampled_users,
+            buffer_target: self.config.buffer_target,
         })
     }
 
@@ -335,6 +340,15 @@ impl Simulation {
     fn record_day(&mut self) {
         let now = &self.last;
         let state = &now.state;
+        if !state.total_native.is_zero() {
+            let share = state.buffer.u128() as f64 / state.total_native.u128() as f64;
+            self.stats.buffer_share_max = self.stats.buffer_share_max.max(share);
+            let low = self
+                .stats
+                .buffer_share_min
+                .map_or(share, |min| min.min(share));
+            self.stats.buffer_share_min = Some(low);
+        }
         let start = &self.day_start.state.totals;
         self.records.push(DayRecord {
             day: self.day,
@@ -351,6 +365,8 @@ impl Simulation {
             holders: self.books.holders(),
             deposits: self.day_deposits,
             withdrawals: self.day_withdrawals,
+            buffer: state.buffer.u128(),
+            instant_paid: self.day_instant,
             rewards: increase(start.rewards, state.totals.rewards),
             fees: increase(start.fees, state.totals.fees),
             slashed_total: state.totals.slashed.u128(),
@@ -385,6 +401,7 @@ impl Simulation {
             batches_paid: self.books.batches.values().filter(|b| b.is_paid()).count() as u64,
             checks: self.checker.performed,
             violations,
+            without_buffer: None,
         }
     }
 }

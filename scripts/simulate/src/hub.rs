@@ -7,8 +7,8 @@ use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, TokenInfoResponse};
 use cw_multi_test::error::AnyResult;
 use cw_multi_test::{AppResponse, Executor};
 use flowstake::hub::{
-    BatchResponse, ExecuteMsg, PendingBatchResponse, QueryMsg, ReceiveMsg, StateResponse,
-    ValidatorResponse,
+    BatchResponse, ExecuteMsg, InstantUnbondPreview, PendingBatchResponse, QueryMsg, ReceiveMsg,
+    StateResponse, ValidatorResponse,
 };
 use flowstake_tests::suite::submission_continues;
 use serde::de::DeserializeOwned;
@@ -75,6 +75,28 @@ impl Chain {
             last = self.execute_hub(&keeper, &ExecuteMsg::SubmitBatch {}, 0)?;
             response.events.extend(last.events.iter().cloned());
         }
+        Ok(response)
+    }
+
+    /// Exits at once from the liquidity buffer through the token's `Send` hook, accepting no
+    /// less than `min_native`.
+    pub fn instant_unbond(
+        &mut self,
+        user: &Addr,
+        shares: u128,
+        min_native: Option<u128>,
+    ) -> AnyResult<AppResponse> {
+        let msg = Cw20ExecuteMsg::Send {
+            contract: self.hub.to_string(),
+            amount: Uint128::new(shares),
+            msg: to_json_binary(&ReceiveMsg::InstantUnbond {
+                receiver: None,
+                min_native: min_native.map(Uint128::new),
+            })?,
+        };
+        let token = self.token.clone();
+        let response = self.app.execute_contract(user.clone(), token, &msg, &[])?;
+        self.note_payments(&response);
         Ok(response)
     }
 
@@ -153,6 +175,12 @@ impl Chain {
             shares: Uint128::new(shares),
         })?;
         Ok(native.u128())
+    }
+
+    pub fn preview_instant_unbond(&self, shares: u128) -> AnyResult<InstantUnbondPreview> {
+        self.query_hub(&QueryMsg::PreviewInstantUnbond {
+            shares: Uint128::new(shares),
+        })
     }
 
     /// Every batch, walking all pages.

@@ -64,18 +64,46 @@ impl Simulation {
         let expected_fee = mul_div_floor(rewards, self.config.fee_rate.atomics().u128(), unit);
         let paid = self.books.rewards_paid;
         let booked = new.rewards.u128();
+        // The collector forwards all it holds, last. It can hold something again at once: the
+        // hub re-stakes the forwarded rewards, and a delegation to a validator whose rewards
+        // this harvest did not withdraw (a harvest withdraws from at most 32, in turn) makes
+        // the chain pay them out into the collector; the next harvest books them.
+        let held = self.last.state.pending_rewards.u128();
         let ctx = self.context(action);
         self.checker
-            .ensure(&ctx, "conservation", booked == paid, || {
+            .ensure(&ctx, "conservation", booked + held == paid, || {
                 format!(
-                    "the hub has booked {booked} of rewards, the chain has paid {paid} into the \
-                     collector"
+                    "the hub has booked {booked} of rewards and the collector holds {held}, the \
+                     chain has paid {paid} into the collector"
                 )
             })?;
+        if self.config.validators <= flowstake::MAX_HARVEST_WITHDRAWALS {
+            self.checker.ensure(&ctx, "conservation", held == 0, || {
+                format!("a harvest withdrew from every validator, yet the collector holds {held}")
+            })?;
+        }
         self.checker
             .ensure(&ctx, "conservation", fee == expected_fee, || {
                 format!("harvested {rewards}, fee {fee}, floor(rewards * fee) is {expected_fee}")
             })?;
+        // After a harvest the buffer holds no more than its goal, top-ups on their way
+        // counted: the harvest stakes what is above it (a batch leaving the backing, a slash or
+        // a lowered target leave it above), and the rewards fill it only up to the goal.
+        let state = &self.last.state;
+        let goal = state.total_native.mul_floor(self.config.buffer_target);
+        let held = state.buffer + state.buffer_incoming;
+        self.checker.ensure(
+            &ctx,
+            "buffer",
+            state.buffer.is_zero() || held <= goal,
+            || {
+                format!(
+                    "after a harvest the buffer holds {} and {} is on its way, above its goal \
+                     {goal}",
+                    state.buffer, state.buffer_incoming
+                )
+            },
+        )?;
         Ok(())
     }
 
@@ -152,7 +180,9 @@ impl Simulation {
                     continue;
                 };
                 received += batch.native_received.u128();
-                settled += book.native_expected.saturating_sub(book.loss);
+                // The chain pays the entries what they hold less their losses; the buffer's
+                // top-up in them goes to the buffer.
+                settled += (book.native_expected + book.buffer_topup).saturating_sub(book.loss);
                 loss += book.loss;
                 let waited = self
                     .books
@@ -174,15 +204,16 @@ impl Simulation {
                 .unlocked_surplus
                 .u128()
                 .saturating_sub(old.unlocked_surplus.u128());
+            let to_buffer = increase(old.buffer, new.buffer);
             let ctx = self.context(action);
             self.checker.ensure(
                 &ctx,
                 "batch accounting",
-                received <= settled && received + dust == settled,
+                received + to_buffer <= settled && received + to_buffer + dust == settled,
                 || {
                     format!(
-                        "batches {due:?} received {received} (+ dust {dust}), the chain paid \
-                         {settled} for them"
+                        "batches {due:?} received {received} and the buffer {to_buffer} (+ dust \
+                         {dust}), the chain paid {settled} for them"
                     )
                 },
             )?;
@@ -249,20 +280,39 @@ impl Simulation {
             .collect();
         let unbonded: u128 = entries.iter().sum();
         let expected = batch.native_expected.u128();
-        let rounding = expected.saturating_sub(unbonded);
+        // A top-up of the buffer rides in the same entries.
+        let topup = batch.buffer_topup.u128();
+        let asked = expected + topup;
+        let rounding = asked.saturating_sub(unbonded);
         self.checker.ensure(
             &ctx,
             "batch accounting",
-            unbonded <= expected && rounding <= entries.len() as u128,
+            unbonded <= asked && rounding <= entries.len() as u128,
             || {
                 format!(
-                    "batch {id} expects {expected}, its {} unbonding entries hold {unbonded}",
+                    "batch {id} expects {expected} and tops the buffer up by {topup}, its {} \
+                     unbonding entries hold {unbonded}",
                     entries.len()
                 )
             },
         )?;
-        self.books
-            .submitted(expected, batch.submitted_at, batch.completes_at, height);
+        let incoming = increase(before.buffer_incoming, state.buffer_incoming);
+        self.checker
+            .ensure(&ctx, "batch accounting", incoming == topup, || {
+                format!(
+                    "batch {id} tops the buffer up by {topup}, buffer_incoming rose by {incoming}"
+                )
+            })?;
+        if topup > 0 {
+            self.stats.buffer_topups += topup;
+        }
+        self.books.submitted(
+            expected,
+            topup,
+            batch.submitted_at,
+            batch.completes_at,
+            height,
+        );
         self.books.lost_in_flight(id, rounding);
         self.stats.unbond_rounding += rounding;
         self.books.submit_after = submit_after;

@@ -61,6 +61,8 @@ pub struct BatchBook {
     /// Shares of all its requests (cancelled ones removed).
     pub shares: u128,
     pub native_expected: u128,
+    /// Native riding in the batch's unbonding entries to top the liquidity buffer up.
+    pub buffer_topup: u128,
     pub native_received: u128,
     pub submitted_at: u64,
     /// The block of the submission: its unbonding entries carry this creation height.
@@ -82,6 +84,7 @@ impl BatchBook {
             stage: Stage::Pending,
             shares: 0,
             native_expected: 0,
+            buffer_topup: 0,
             native_received: 0,
             submitted_at: 0,
             submitted_height: 0,
@@ -182,6 +185,14 @@ impl Books {
         }
     }
 
+    /// The user exited at once: `shares` burnt, `payout` received.
+    pub fn exited(&mut self, user: usize, shares: u128, payout: u128) {
+        let book = &mut self.users[user];
+        book.shares -= shares;
+        book.wallet += payout;
+        self.user_shares -= shares;
+    }
+
     /// Takes back the user's request from the pending batch; returns its shares.
     pub fn cancelled(&mut self, user: usize) -> u128 {
         let id = self.pending_id;
@@ -197,12 +208,21 @@ impl Books {
         request.shares
     }
 
-    /// The pending batch was submitted in block `height`; the next one opens.
-    pub fn submitted(&mut self, expected: u128, submitted_at: u64, completes_at: u64, height: u64) {
+    /// The pending batch was submitted in block `height`, with `topup` for the buffer riding
+    /// in its entries; the next one opens.
+    pub fn submitted(
+        &mut self,
+        expected: u128,
+        topup: u128,
+        submitted_at: u64,
+        completes_at: u64,
+        height: u64,
+    ) {
         let id = self.pending_id;
         if let Some(batch) = self.batches.get_mut(&id) {
             batch.stage = Stage::Unbonding;
             batch.native_expected = expected;
+            batch.buffer_topup = topup;
             batch.submitted_at = submitted_at;
             batch.submitted_height = height;
             batch.completes_at = completes_at;

@@ -33,6 +33,10 @@ pub struct DayRecord {
     pub deposits: u128,
     /// Withdrawn that day.
     pub withdrawals: u128,
+    /// The liquidity buffer at the end of the day.
+    pub buffer: u128,
+    /// Paid by instant exits that day.
+    pub instant_paid: u128,
     /// Rewards harvested that day, fee included.
     pub rewards: u128,
     /// Fees taken that day.
@@ -50,7 +54,7 @@ pub struct DayRecord {
 /// ending in `_total` everything since day 0; the others are the state at the end of the day.
 /// Amounts are in whole tokens with [`TOKEN_DECIMALS`] decimals: `_native_tokens` of the
 /// staking token, `_derivative_tokens` of the hub's derivative.
-pub const COLUMNS: [&str; 26] = [
+pub const COLUMNS: [&str; 29] = [
     "day",
     "block_time_seconds",
     "exchange_rate_native_per_derivative",
@@ -77,6 +81,9 @@ pub const COLUMNS: [&str; 26] = [
     "batches_reconciled_total",
     "transactions_day",
     "invariant_checks_total",
+    "buffer_native_tokens",
+    "instant_exits_day_native_tokens",
+    "instant_exits_total_native_tokens",
 ];
 
 /// Units of the denom as whole tokens with [`TOKEN_DECIMALS`] decimals, exactly: `1234.500000`.
@@ -104,12 +111,14 @@ struct SoFar {
     rewards: u128,
     fees: u128,
     slashed: u128,
+    instant_paid: u128,
 }
 
 impl SoFar {
     /// The row of `record`, after the rows of the days before it.
-    fn row(&mut self, record: &DayRecord) -> [String; 26] {
+    fn row(&mut self, record: &DayRecord) -> [String; 29] {
         self.deposits += record.deposits;
+        self.instant_paid += record.instant_paid;
         self.withdrawals += record.withdrawals;
         self.rewards += record.rewards;
         self.fees += record.fees;
@@ -142,6 +151,9 @@ impl SoFar {
             record.batches_reconciled.to_string(),
             record.transactions.to_string(),
             record.checks.to_string(),
+            token_cell(record.buffer),
+            token_cell(record.instant_paid),
+            token_cell(self.instant_paid),
         ]
     }
 }

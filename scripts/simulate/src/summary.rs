@@ -44,6 +44,17 @@ pub struct Stats {
     pub removed_validator: Option<String>,
     /// Stake redelegated away from the removed validator.
     pub redelegated: u128,
+    /// Instant exits from the liquidity buffer, what they paid and the fees they left.
+    pub instant_exits: u64,
+    pub instant_paid: u128,
+    pub exit_fees: u128,
+    /// Instant exits the buffer could not pay (refused; the user queued instead).
+    pub instant_refused: u64,
+    /// What batch submissions undelegated to top the buffer up.
+    pub buffer_topups: u128,
+    /// The most and least the buffer held at the end of a day, as a share of the backing.
+    pub buffer_share_max: f64,
+    pub buffer_share_min: Option<f64>,
 }
 
 /// The end-of-run figures.
@@ -70,6 +81,8 @@ pub struct Summary {
     pub batches_paid: u64,
     pub checks: u64,
     pub violations: u64,
+    /// The same scenario without the buffer (when it has one): its realised APR and APY.
+    pub without_buffer: Option<(f64, f64)>,
 }
 
 impl Summary {
@@ -179,6 +192,48 @@ impl Summary {
                     percent(self.realised_apy)
                 ),
             ),
+        ]);
+        if !c.buffer_target.is_zero() {
+            rows.push((
+                "liquidity buffer".into(),
+                format!(
+                    "target {}, exit fee {}; it held {} to {} of the backing at the days' \
+                     ends; {} undelegated by batches to top it up",
+                    percent(decimal_to_f64(c.buffer_target)),
+                    percent(decimal_to_f64(c.exit_fee)),
+                    percent(s.buffer_share_min.unwrap_or(0.0)),
+                    percent(s.buffer_share_max),
+                    tokens(s.buffer_topups)
+                ),
+            ));
+            rows.push((
+                "instant exits".into(),
+                format!(
+                    "{} paid {}, fees {} left to the holders; {} refused (buffer short, \
+                     queued instead)",
+                    s.instant_exits,
+                    tokens(s.instant_paid),
+                    tokens(s.exit_fees),
+                    s.instant_refused
+                ),
+            ));
+            if let Some((apr, apy)) = self.without_buffer {
+                let change = self.realised_apr - apr;
+                rows.push((
+                    "  without the buffer".into(),
+                    format!(
+                        "realised APR / APY {} / {} in the same scenario with every unit \
+                         staked and every exit queued: with the buffer the holders earn {} \
+                         {} (its idle native earns nothing, the exit fees add)",
+                        percent(apr),
+                        percent(apy),
+                        percent_points(change.abs()),
+                        if change < 0.0 { "less" } else { "more" }
+                    ),
+                ));
+            }
+        }
+        rows.extend([
             (
                 "configured APR - fee".into(),
                 format!(
@@ -252,6 +307,10 @@ fn not_happened(day: Option<u64>) -> String {
 
 fn percent(fraction: f64) -> String {
     format!("{:.3} %", fraction * 100.0)
+}
+
+fn percent_points(fraction: f64) -> String {
+    format!("{:.3} percentage points", fraction * 100.0)
 }
 
 fn duration(seconds: u64) -> String {

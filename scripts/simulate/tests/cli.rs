@@ -25,6 +25,7 @@ fn defaults_are_the_documented_scenario() {
     assert_eq!(config.apr, Decimal::percent(10));
     assert_eq!(config.slash_day, Some(60));
     assert_eq!(config.removal_day, Some(90));
+    assert!(config.buffer_target.is_zero() && config.exit_fee.is_zero());
     assert_eq!(args.out, std::path::PathBuf::from("sim-out"));
     assert_eq!(config, ScenarioConfig::default());
 }
@@ -77,6 +78,21 @@ fn scenarios_outside_the_bounds_are_refused_before_the_chain_starts() {
             epoch_period: 86_400 + 1,
             ..ScenarioConfig::default()
         },
+        ScenarioConfig {
+            buffer_target: Decimal::percent(21),
+            ..ScenarioConfig::default()
+        },
+        ScenarioConfig {
+            exit_fee: Decimal::permille(11),
+            ..ScenarioConfig::default()
+        },
+        ScenarioConfig {
+            behaviour: flowstake_simulate::Behaviour {
+                instant_exiters: 1.5,
+                ..flowstake_simulate::Behaviour::default()
+            },
+            ..ScenarioConfig::default()
+        },
     ];
     for config in cases {
         match Simulation::new(config.clone()) {
@@ -93,6 +109,11 @@ fn the_binary_reports_bad_flags_with_a_non_zero_exit() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--validators"), "{stderr}");
+
+    let out = simulate(&["--buffer", "25"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid scenario: buffer"), "{stderr}");
 
     let out = simulate(&["--apr", "0"]);
     assert_eq!(out.status.code(), Some(2));
@@ -120,5 +141,34 @@ fn the_binary_runs_a_small_scenario() {
     assert!(stdout.contains("invariant checks"), "{stdout}");
     assert!(stdout.contains("0 violations"), "{stdout}");
     assert!(dir.join("daily.csv").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_binary_compares_a_buffered_run_with_one_without() {
+    let dir = std::env::temp_dir().join(format!("flowstake-cli-buffer-{}", std::process::id()));
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let out = simulate(&[
+        "--validators",
+        "2",
+        "--users",
+        "10",
+        "--days",
+        "8",
+        "--buffer",
+        "10",
+        "--exit-fee",
+        "0.5",
+        "--instant-exiters",
+        "50",
+        "--quiet",
+        "--out",
+        &dir_arg,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for row in ["liquidity buffer", "instant exits", "without the buffer"] {
+        assert!(stdout.contains(row), "no '{row}' in {stdout}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

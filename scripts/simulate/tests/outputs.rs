@@ -30,6 +30,7 @@ fn eventful_run() -> Report {
             cancel: 0.1,
             withdraw: 1.0,
             rejected: 0.05,
+            instant_exiters: 0.0,
         },
         ..ScenarioConfig::default()
     };
@@ -218,6 +219,9 @@ fn daily_csv_names_its_columns_and_gives_whole_tokens() {
             "batches_reconciled_total",
             "transactions_day",
             "invariant_checks_total",
+            "buffer_native_tokens",
+            "instant_exits_day_native_tokens",
+            "instant_exits_total_native_tokens",
         ]
     );
     let rows: Vec<BTreeMap<&str, &str>> = lines

@@ -37,6 +37,7 @@ fn busy_scenario() -> ScenarioConfig {
             cancel: 0.1,
             withdraw: 1.0,
             rejected: 0.05,
+            instant_exiters: 0.0,
         },
         ..ScenarioConfig::default()
     }
@@ -220,6 +221,79 @@ fn rewards_paid_on_delegation_changes_are_harvested_exactly() {
     assert_eq!(summary.fees, fees);
     assert_eq!(balance(&simulation, &simulation.chain.fee_receiver), fees);
     assert!(summary.stats.removed_validator.is_some());
+}
+
+/// A 10 % buffer with three of the five users exiting at once: the exits are paid from the
+/// buffer at the rate less the fee, the fees stay with the holders, and the run's figures are
+/// what the hub and the bank record.
+#[test]
+fn instant_exits_are_paid_from_the_buffer_and_their_fees_stay_with_the_holders() {
+    let mut config = busy_scenario();
+    config.buffer_target = Decimal::percent(10);
+    config.exit_fee = Decimal::permille(5);
+    config.behaviour.instant_exiters = 0.6;
+    let exiters = (0..config.users)
+        .filter(|u| config.exits_instantly(*u))
+        .count();
+    assert_eq!(exiters, 3);
+    let (simulation, report) = run(config.clone());
+    let summary = &report.summary;
+    let stats = &summary.stats;
+    let state = hub_state(&simulation);
+    assert_eq!(summary.violations, 0);
+    assert!(stats.instant_exits > 0, "{stats:?}");
+    assert_eq!(stats.instant_paid, state.totals.instant_paid.u128());
+    assert_eq!(stats.exit_fees, state.totals.exit_fees.u128());
+    // Each fee is the exit's value times 0.5 %, rounded up: the fees are at least 0.5 % of
+    // what the exits were worth, and less than a unit per exit above it.
+    let worth = stats.instant_paid + stats.exit_fees;
+    let floor = worth * 5 / 1_000;
+    assert!(
+        stats.exit_fees >= floor && stats.exit_fees <= floor + stats.instant_exits as u128,
+        "fees {} on exits worth {worth}",
+        stats.exit_fees
+    );
+    // The daily CSV's figures add up to the same.
+    let paid: u128 = report.records.iter().map(|r| r.instant_paid).sum();
+    assert_eq!(paid, stats.instant_paid);
+    let last = report.records.last().expect("a day");
+    assert_eq!(last.buffer, state.buffer.u128());
+    // Held in the hub's own balance beside what is reserved for claims.
+    let held = balance(&simulation, &simulation.chain.hub);
+    assert!(held >= (state.buffer + state.reserved_for_claims + state.unlocked_surplus).u128());
+    // The exit fees raise the rate for those who stay: the same run without the buffer
+    // differs, and its rate does not include them.
+    let (_, baseline) = run(config.without_buffer());
+    assert_eq!(baseline.summary.stats.instant_exits, 0);
+    assert_ne!(baseline.summary.rate_end, summary.rate_end);
+}
+
+/// A 1 % buffer drained by exits: exits it cannot pay are refused with nothing moved (the
+/// user queues instead), and batch submissions undelegate top-ups that reconcile delivers.
+#[test]
+fn a_small_buffer_refuses_what_it_cannot_pay_and_batches_top_it_up() {
+    let mut config = busy_scenario();
+    config.buffer_target = Decimal::percent(1);
+    config.exit_fee = Decimal::permille(3);
+    config.behaviour.instant_exiters = 0.6;
+    // Many small holders who seldom bond again, so that the exits drain the buffer between
+    // deposits and each exit is small beside it.
+    config.users = 60;
+    config.behaviour.bond = 0.02;
+    config.behaviour.unbond = 0.1;
+    let (simulation, report) = run(config);
+    let stats = &report.summary.stats;
+    let state = hub_state(&simulation);
+    assert_eq!(report.summary.violations, 0);
+    assert!(
+        stats.instant_exits > 0 && stats.instant_refused > 0,
+        "{stats:?}"
+    );
+    assert!(stats.buffer_topups > 0, "{stats:?}");
+    // Every top-up either reached the buffer or still rides in a batch's entries: whatever
+    // the buffer holds came from deposits, rewards and top-ups, less exits.
+    assert!(state.buffer_incoming.u128() <= stats.buffer_topups);
+    assert!(stats.rejected_calls >= stats.instant_refused);
 }
 
 /// The block height of a day: every transaction of a day is in one block.

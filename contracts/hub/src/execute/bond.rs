@@ -139,8 +139,11 @@ pub fn bond(
         .add_attribute("action", "bond")
         .add_attribute("receiver", receiver_addr)
         .add_attribute("native_bonded", native)
-        .add_attribute("to_buffer", state.buffer - buffer_before)
         .add_attribute("shares_minted", shares);
+    let to_buffer = state.buffer - buffer_before;
+    if !to_buffer.is_zero() {
+        response = response.add_attribute("to_buffer", to_buffer);
+    }
     if let Some(contract_addr) = forwarded_to {
         response = response.add_attribute("forwarded_to", contract_addr);
     }

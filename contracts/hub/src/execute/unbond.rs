@@ -257,6 +257,7 @@ fn submit_pending(
         .map_err(|_| ContractError::NoBacking {
             total_shares: state.total_shares,
         })?;
+    let restake = restake_for_batch(&mut deps, &config, &mut state, &mut report, native)?;
     let delegations: Vec<Uint128> = report.validators.iter().map(|v| v.delegated).collect();
     let parts = split_pro_rata(native, &delegations).ok_or(ContractError::NoBacking {
         total_shares: state.total_shares,
@@ -332,6 +333,7 @@ fn submit_pending(
     Ok(Response::new()
         .add_event(report.event)
         .add_message(token_msg(&token, &burn)?)
+        .add_messages(restake)
         .add_submessages(undelegations)
         .add_attribute("action", "submit_batch")
         .add_attribute("batch_id", batch.id.to_string())
@@ -341,6 +343,40 @@ fn submit_pending(
         .add_attribute("buffer_topup", buffer_topup)
         .add_attribute("native_left", left)
         .add_attribute("submission_done", left.is_zero().to_string()))
+}
+
+/// A batch that takes most of the backing can need more than is delegated: the rest of the
+/// backing is the buffer, in the hub or on its way to it. What the delegations lack is staked
+/// from the buffer in the same transaction, before the undelegations, so the batch undelegates
+/// it with the rest and is paid through its entries like any other. If even the buffer cannot
+/// cover it (top-ups still unbonding hold the rest), the batch waits, refused with nothing
+/// moved, until reconcile brings them into the buffer.
+fn restake_for_batch(
+    deps: &mut DepsMut,
+    config: &Config,
+    state: &mut State,
+    report: &mut ledger::SyncReport,
+    native: Uint128,
+) -> Result<Option<StakingMsg>, ContractError> {
+    let delegated: Uint128 = report.validators.iter().map(|v| v.delegated).sum();
+    let Some(lacking) = native.checked_sub(delegated).ok().filter(|l| !l.is_zero()) else {
+        return Ok(None);
+    };
+    if lacking > state.buffer {
+        return Err(ContractError::BatchAwaitsTopUps {
+            native,
+            available: delegated + state.buffer,
+        });
+    }
+    let (msg, target) = ledger::delegate(deps.storage, &deps.querier, lacking, &config.denom)?;
+    let validator = report
+        .validators
+        .iter_mut()
+        .find(|v| v.address == target)
+        .ok_or(ContractError::NoActiveValidator {})?;
+    validator.delegated = validator.delegated.checked_add(lacking)?;
+    state.buffer -= lacking;
+    Ok(Some(msg))
 }
 
 /// Sends undelegations of `parts` (index into `set`, amount; each at most that validator's

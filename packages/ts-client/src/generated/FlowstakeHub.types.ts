@@ -337,9 +337,9 @@ export interface SubmissionStatus {
 }
 export interface Totals {
   bonded: Uint128;
-  exit_fees?: Uint128 & string;
+  exit_fees?: Uint128;
   fees: Uint128;
-  instant_paid?: Uint128 & string;
+  instant_paid?: Uint128;
   paid_out: Uint128;
   rewards: Uint128;
   slashed: Uint128;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use cosmwasm_std::Decimal;
 use flowstake::hub::{BatchResponse, BatchStatus, ValidatorResponse};
 
 use super::{Checker, Context, Observation, MAX_ENTRIES};
@@ -27,6 +28,8 @@ pub struct DailyView {
     pub round_trip: (u128, u128),
     /// Sampled users: (index, derivative on the chain, native on the chain).
     pub sampled_users: Vec<(usize, u128, u128)>,
+    /// The hub's configured share of the backing kept as a buffer.
+    pub buffer_target: Decimal,
 }
 
 impl Checker {
@@ -39,17 +42,19 @@ impl Checker {
         books: &Books,
     ) -> Result<(), Violation> {
         let state = &now.state;
-        // The ledger adds up to the backing and the rewards not yet vested into it, and never
-        // exceeds the chain, validator by validator.
+        // The ledger adds up to the backing less the buffer (held in the hub, or riding in
+        // batches' entries) plus the rewards not yet vested into it, and never exceeds the
+        // chain, validator by validator.
         let ledger_total: u128 = view.ledger.iter().map(|v| v.delegated.u128()).sum();
+        let buffer = state.buffer.u128() + state.buffer_incoming.u128();
         self.ensure(
             ctx,
             "solvency",
-            ledger_total == state.total_native.u128() + state.unvested_rewards.u128(),
+            ledger_total + buffer == state.total_native.u128() + state.unvested_rewards.u128(),
             || {
                 format!(
-                    "the ledger adds up to {ledger_total}, total_native + unvested_rewards is \
-                     {} + {}",
+                    "the ledger adds up to {ledger_total} and the buffer {buffer}, total_native \
+                     + unvested_rewards is {} + {}",
                     state.total_native, state.unvested_rewards
                 )
             },
@@ -106,6 +111,14 @@ impl Checker {
                 )
             },
         )?;
+        // The buffer's goal is its target share of the backing.
+        let goal = state.total_native.mul_floor(view.buffer_target).u128();
+        self.ensure(ctx, "buffer", state.buffer_goal.u128() == goal, || {
+            format!(
+                "the buffer's goal is {}, its target of total_native is {goal}",
+                state.buffer_goal
+            )
+        })?;
         let (bonded, returned) = view.round_trip;
         self.ensure(ctx, "no round trip profits", returned <= bonded, || {
             format!("a bond of {bonded} previews back as {returned}")

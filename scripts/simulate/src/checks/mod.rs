@@ -238,16 +238,18 @@ impl Checker {
         )?;
 
         // Unbonding: what the chain still owes plus what arrived and is not booked yet is
-        // exactly what the submitted batches expect, less the chain's known losses.
+        // exactly what the submitted batches expect and the buffer's top-ups riding with them,
+        // less the chain's known losses.
         let arrived = now.hub_balance.saturating_sub(reserved + unlocked);
+        let incoming = state.buffer_incoming.u128();
         self.ensure(
             ctx,
             "batch accounting",
-            now.chain_unbonding + arrived == unbonding_claims,
+            now.chain_unbonding + arrived == unbonding_claims + incoming,
             || {
                 format!(
                     "the chain owes {} and {arrived} arrived unbooked, but the submitted batches \
-                     expect {unbonding} less known losses {}",
+                     expect {unbonding} and top-ups {incoming}, less known losses {}",
                     now.chain_unbonding, books.loss_in_flight
                 )
             },
@@ -255,7 +257,7 @@ impl Checker {
     }
 
     /// The rate never falls except through a slash, and never rises except through rewards,
-    /// surplus or unvested rewards vesting, beyond rounding: one step moves the backing by less than one unit per
+    /// surplus, exit fees or unvested rewards vesting, beyond rounding: one step moves the backing by less than one unit per
     /// share at the old rate (`N2 * S1 - N1 * S2 < max(N1, S1)`).
     fn rate_moves(
         &mut self,
@@ -275,6 +277,7 @@ impl Checker {
         })?;
         let earned = new.totals.rewards > old.totals.rewards
             || new.totals.surplus > old.totals.surplus
+            || new.totals.exit_fees > old.totals.exit_fees
             || new.unlocked_surplus < old.unlocked_surplus
             || new.unvested_rewards < old.unvested_rewards;
         let rounding = wide(old.total_native.u128().max(old.total_shares.u128()));
