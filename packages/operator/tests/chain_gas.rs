@@ -322,7 +322,17 @@ impl Harness {
     }
 
     fn queue_msg(&self, who: &Key, shares: u128) -> Any {
-        let hook = json!({"queue_unbond": {"receiver": null}});
+        self.send_msg(who, shares, json!({"queue_unbond": {"receiver": null}}))
+    }
+
+    /// An instant exit of `shares` from the buffer, accepting any payout.
+    fn instant_msg(&self, who: &Key, shares: u128) -> Any {
+        let hook = json!({"instant_unbond": {"receiver": null, "min_native": null}});
+        self.send_msg(who, shares, hook)
+    }
+
+    /// `shares` of derivative sent to the hub through the token's `Send`, with `hook`.
+    fn send_msg(&self, who: &Key, shares: u128, hook: Value) -> Any {
         let send = json!({"send": {
             "contract": self.hub,
             "amount": shares.to_string(),
@@ -876,6 +886,50 @@ async fn chain_gas() {
             ] {
                 h.skip(op, "no batch could be submitted");
             }
+        }
+    }
+
+    // --- last, so that nothing above runs with a buffer: governance sets a 10 % buffer, a bond
+    // fills it, and a holder exits at once from it (the exit syncs first, as the cranks do).
+    let liquidity = json!({"update_config": {"liquidity": {
+        "buffer_target": "0.1",
+        "exit_fee": "0.005",
+    }}});
+    let msg = h.hub_msg(&deployer, liquidity, 0);
+    if h.measure("set_liquidity", &deployer, vec![msg])
+        .await
+        .is_some()
+    {
+        let msg = h.bond_msg(&users[3], FILL_BOND);
+        if let Some(outcome) = h.measure("bond_into_buffer", &users[3], vec![msg]).await {
+            h.ops.last_mut().unwrap().note = format!(
+                "to_buffer {}",
+                outcome
+                    .wasm_attributes("to_buffer")
+                    .first()
+                    .copied()
+                    .unwrap_or("0")
+            );
+        }
+        let msg = h.instant_msg(&users[3], FILL_BOND / 10);
+        if let Some(outcome) = h.measure("instant_unbond", &users[3], vec![msg]).await {
+            h.ops.last_mut().unwrap().note = format!(
+                "paid {} (fee {})",
+                outcome
+                    .wasm_attributes("paid")
+                    .first()
+                    .copied()
+                    .unwrap_or("-"),
+                outcome
+                    .wasm_attributes("fee")
+                    .first()
+                    .copied()
+                    .unwrap_or("-")
+            );
+        }
+    } else {
+        for op in ["bond_into_buffer", "instant_unbond"] {
+            h.skip(op, "the buffer could not be set");
         }
     }
 
