@@ -453,7 +453,10 @@ lines.append(
     "every other one), submit the second batch (pro rata from every validator), the chain's "
     "own messages from a plain account, then, once the first batch's 90 s unbonding has "
     "passed, two reconciles (the first finds the batch not yet provably paid and books "
-    "nothing, the next block's settles it) and a withdrawal."
+    "nothing, the next block's settles it) and a withdrawal. Last, so that nothing before "
+    "runs with a buffer, governance sets a 10 % buffer and a 0.5 % exit fee, a bond fills the "
+    "buffer (no delegation message), and a holder exits at once from it (the exit syncs the "
+    "ledger first, so it grows with the set)."
 )
 lines.append("")
 lines.append(
